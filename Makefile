@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Each installs
+# what it needs into .venv from the pinned requirements.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM_VERSION := 1.170.0
+export PYTHONPATH := $(CURDIR)
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test unit lint bench openapi clean
+
+$(VENV)/.installed: requirements.txt layers_shared/requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m local.server
+
+test: $(VENV)/.installed lint
+	$(PY) -m pytest -q
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q tests/unit
+
+lint: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache

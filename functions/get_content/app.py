@@ -1,0 +1,16 @@
+"""GET /v1/content/{containerId}"""
+from layers_shared import views
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.store import repo
+
+endpoint = Endpoint("GET", "/v1/content/{containerId}", scope="content:read")
+
+
+@endpoint.handle
+def get_content(req: Request) -> Response:
+    container = repo.container_of(req.table, req.principal.organization_id,
+                                  req.path_id("containerId", "cnt"), req.path["containerId"])
+    return Response(200, views.container(container))
+
+
+handler = endpoint.lambda_handler

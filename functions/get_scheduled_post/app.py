@@ -1,0 +1,16 @@
+"""GET /v1/scheduled-posts/{scheduledPostId}"""
+from layers_shared import views
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.store import repo
+
+endpoint = Endpoint("GET", "/v1/scheduled-posts/{scheduledPostId}", scope="publish:read")
+
+
+@endpoint.handle
+def get_scheduled_post(req: Request) -> Response:
+    post = repo.scheduled_post_of(req.table, req.principal.organization_id,
+                                  req.path_id("scheduledPostId", "sp"), req.path["scheduledPostId"])
+    return Response(200, views.scheduled_post(post))
+
+
+handler = endpoint.lambda_handler

@@ -1,0 +1,13 @@
+"""POST /v1/content/{containerId}/schedule"""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import scheduling
+
+endpoint = Endpoint("POST", "/v1/content/{containerId}/schedule", scope="publish:write", idempotent=True)
+
+
+@endpoint.handle
+def schedule(req: Request) -> Response:
+    return scheduling.schedule(req, publish_now=False)
+
+
+handler = endpoint.lambda_handler

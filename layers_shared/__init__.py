@@ -1,0 +1,1 @@
+"""Shared code of every Layers publishing Lambda (deployed as the SharedLayer)."""

@@ -1,0 +1,1 @@
+"""Pure business rules: no AWS, no I/O; tests call them directly."""

@@ -1,0 +1,206 @@
+"""One API endpoint per Lambda: auth -> scope -> rate limit -> idempotency ->
+the handler -> the response, every error in the documented envelope.
+
+A function module reads like a table of contents:
+
+    endpoint = Endpoint("POST", "/v1/content/{containerId}/schedule",
+                        scope="publish:write", idempotent=True)
+
+    @endpoint.handle
+    def schedule(req: Request) -> Response: ...
+
+    handler = endpoint.lambda_handler
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import Response as PowertoolsResponse
+
+from layers_shared import auth, errors, ids, idempotency, ratelimit
+from layers_shared.http import validation
+from layers_shared.store.table import Table
+
+logger = Logger(service="layers-publishing")
+
+READ = "read-light"
+WRITE = "write-light"
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    method: str
+    route: str
+    path: dict[str, str]
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    raw_body: str | None
+    request_id: str
+    principal: auth.Principal
+    table: Table
+    optional_body: bool = False
+    claim: idempotency.Claim | None = None
+    _json: Any = None
+
+    def json_body(self) -> dict[str, Any]:
+        if self._json is None:
+            self._json = validation.parse_json(self.raw_body, empty_is_object=self.optional_body)
+        return self._json
+
+    def path_id(self, name: str, prefix: str) -> str | None:
+        """The path parameter as `<prefix>_<uuid>`, or None when it cannot be one."""
+        return ids.normalize_path_id(self.path.get(name, ""), prefix)
+
+    def query_one(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+
+Handler = Callable[[Request], Response]
+
+
+class Endpoint:
+    def __init__(self, method: str, path: str, *, scope: str | None, idempotent: bool = False,
+                 optional_body: bool = False, table: Table | None = None):
+        self.method = method.upper()
+        self.path = path
+        self.scope = scope
+        self.idempotent = idempotent
+        self.optional_body = optional_body
+        self.endpoint_class = READ if self.method == "GET" else WRITE
+        self._table = table
+        self._fn: Handler | None = None
+        self._resolver = APIGatewayRestResolver()
+        self._resolver.route(rule=re.sub(r"\{(\w+)\}", r"<\1>", path), method=self.method)(self._route)
+        self._resolver.not_found(self._not_found)
+
+    @property
+    def table(self) -> Table:
+        if self._table is None:
+            self._table = Table()
+        return self._table
+
+    def handle(self, fn: Handler) -> Handler:
+        self._fn = fn
+        return fn
+
+    def lambda_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return self._resolver.resolve(event, context)
+
+    # -- pipeline ---------------------------------------------------------------------
+
+    def _not_found(self, _exc: Exception) -> PowertoolsResponse:
+        error = errors.ApiError(404, "NOT_FOUND", "No such route.")
+        return _render(_error_response(error, ids.new_request_id()), ids.new_request_id())
+
+    def _route(self, **path_params: str) -> PowertoolsResponse:
+        started = time.perf_counter()
+        request_id = ids.new_request_id()
+        logger.append_keys(request_id=request_id)
+        event = self._resolver.current_event
+        headers = {k.lower(): v for k, v in (event.headers or {}).items() if isinstance(v, str)}
+        extra_headers: dict[str, str] = {}
+        claim: idempotency.Claim | None = None
+        try:
+            principal = auth.authenticate(headers, self.table)
+            logger.append_keys(api_key_id=principal.key_id, organization_id=principal.organization_id)
+            auth.require_scope(principal, self.scope)
+            budget = ratelimit.consume(self.table, organization_id=principal.organization_id,
+                                       env=principal.env, tier=principal.tier,
+                                       endpoint_class=self.endpoint_class)
+            extra_headers.update(budget.headers())
+            request = Request(
+                method=self.method, route=self.path, path=dict(path_params),
+                query=_multi_query(event.raw_event), headers=headers, raw_body=_body_text(event.raw_event),
+                request_id=request_id, principal=principal, table=self.table, optional_body=self.optional_body,
+            )
+            key = idempotency.validate_key(headers.get("idempotency-key")) if self.idempotent else None
+            if key is not None:
+                outcome = idempotency.begin(self.table, f"{principal.key_id}#{self.method} {self.path}#{key}",
+                                            idempotency.fingerprint(request.path, _fingerprint_body(request)))
+                if isinstance(outcome, idempotency.StoredResponse):
+                    replay = Response(outcome.status, outcome.body,
+                                      {**outcome.headers, "Idempotent-Replayed": "true"})
+                    return self._finish(replay, request_id, extra_headers, started)
+                claim = request.claim = outcome
+            response = self._call(request)
+            if claim is not None:
+                if idempotency.is_storable(response.status):
+                    claim.complete(idempotency.StoredResponse(response.status, response.body, response.headers))
+                else:
+                    claim.abandon()
+            return self._finish(response, request_id, extra_headers, started)
+        except errors.ApiError as error:
+            extra_headers.update(error.headers)
+            return self._finish(_error_response(error, request_id), request_id, extra_headers, started)
+        except Exception:
+            logger.exception("unhandled error")
+            if claim is not None:
+                claim.abandon()
+            return self._finish(_error_response(errors.internal(), request_id), request_id, extra_headers, started)
+
+    def _call(self, request: Request) -> Response:
+        assert self._fn is not None, "Endpoint has no handler"
+        try:
+            return self._fn(request)
+        except errors.ApiError as error:
+            response = _error_response(error, request.request_id)
+            response.headers.update(error.headers)
+            return response
+
+    def _finish(self, response: Response, request_id: str, extra: dict[str, str], started: float) -> PowertoolsResponse:
+        response.headers = {**response.headers, **extra}
+        logger.info("request", extra={"method": self.method, "route": self.path, "status": response.status,
+                                      "ms": round((time.perf_counter() - started) * 1000, 1)})
+        return _render(response, request_id)
+
+
+def _error_response(error: errors.ApiError, request_id: str) -> Response:
+    return Response(error.status, error.body(request_id), {})
+
+
+def _render(response: Response, request_id: str) -> PowertoolsResponse:
+    headers = {**response.headers, "X-Request-Id": request_id}
+    return PowertoolsResponse(status_code=response.status, content_type="application/json",
+                              body=json.dumps(response.body, separators=(",", ":"), ensure_ascii=False), headers=headers)
+
+
+def _multi_query(event: dict[str, Any]) -> dict[str, list[str]]:
+    multi = event.get("multiValueQueryStringParameters") or {}
+    if multi:
+        return {k: list(v) for k, v in multi.items() if v is not None}
+    single = event.get("queryStringParameters") or {}
+    return {k: [v] for k, v in single.items() if v is not None}
+
+
+def _body_text(event: dict[str, Any]) -> str | None:
+    body = event.get("body")
+    if body is None:
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return "\x00invalid"
+    return body
+
+
+def _fingerprint_body(request: Request) -> Any:
+    try:
+        return validation.parse_json(request.raw_body, empty_is_object=request.optional_body)
+    except errors.ApiError:
+        return {"raw": request.raw_body}

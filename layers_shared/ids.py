@@ -1,0 +1,44 @@
+"""Identifier formats: `<prefix>_<uuid>` for resources, `req_<ULID>` for requests."""
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+PREFIXES = ("org", "usr", "prj", "lyr", "cnt", "sp", "sa", "key")
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4()}"
+
+
+def is_prefixed_uuid(value: object, prefix: str) -> bool:
+    return isinstance(value, str) and re.fullmatch(f"{prefix}_{_UUID}", value) is not None
+
+
+def is_uuid(value: object) -> bool:
+    return isinstance(value, str) and re.fullmatch(_UUID, value) is not None
+
+
+def normalize_path_id(value: str, prefix: str) -> str | None:
+    """Path parameters accept `<prefix>_<uuid>` or the bare UUID; anything else
+    cannot name a resource of ours (and is answered like an unknown id)."""
+    if is_prefixed_uuid(value, prefix):
+        return value
+    if is_uuid(value):
+        return f"{prefix}_{value}"
+    return None
+
+
+def new_request_id() -> str:
+    """`req_` + a 26-character ULID (48-bit ms time + 80 random bits)."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "req_" + "".join(reversed(chars))

@@ -1,0 +1,1 @@
+"""Texting media and instructions to a phone: the port and its adapters."""

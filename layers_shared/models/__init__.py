@@ -1,0 +1,1 @@
+"""Pydantic models: what is stored (entities) and what partners send (requests)."""

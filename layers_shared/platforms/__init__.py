@@ -1,0 +1,1 @@
+"""Delivery of a scheduled post to a platform: the port and its adapters."""

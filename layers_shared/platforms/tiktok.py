@@ -1,0 +1,367 @@
+"""TikTok Content Posting API adapter (platform-apis.md §1).
+
+Every post goes out as a PULL_FROM_URL init; TikTok then downloads the media on
+its own time, so `submit` only learns a `publish_id` and `poll` reads the status
+until it is terminal. An init is not idempotent on TikTok's side: when its
+answer is lost we never send it again.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from layers_shared import clock, config
+from layers_shared.http_client import HttpClient, HttpResponse, NotSent, OutcomeUnknown
+from layers_shared.models.entities import LastError, ScheduledPost
+from layers_shared.platforms.port import Credentials, Delivery, Outcome
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE = "https://open.tiktokapis.com"
+VIDEO_INIT = "/v2/post/publish/video/init/"
+INBOX_VIDEO_INIT = "/v2/post/publish/inbox/video/init/"
+CONTENT_INIT = "/v2/post/publish/content/init/"
+STATUS_FETCH = "/v2/post/publish/status/fetch/"
+TOKEN = "/v2/oauth/token/"
+
+VIDEO_TITLE_MAX = 2200   # UTF-16 units (§1.3)
+PHOTO_TITLE_MAX = 90     # UTF-16 units (§1.4)
+DESCRIPTION_MAX = 4000
+MAX_PHOTOS = 35
+# Refresh a little before the recorded expiry: a token that dies in flight
+# costs a rejected init and a second round trip.
+REFRESH_SKEW = timedelta(seconds=60)
+
+_REAUTH_CODES = {"scope_not_authorized", "scope_permission_missed", "access_token_invalid"}
+_TRANSIENT_CODES = {"rate_limit_exceeded", "internal_error"}
+_RETRYABLE_FAIL_REASONS = {"internal", "video_pull_failed", "photo_pull_failed"}
+_PROCESSING = {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}
+
+
+class _Stop(Exception):
+    """Ends the call with a ready outcome (used where the token refresh fails)."""
+
+    def __init__(self, outcome: Outcome):
+        super().__init__(outcome.kind)
+        self.outcome = outcome
+
+
+class TikTokAdapter:
+    def __init__(self, base_url: str | None = None, client_key: str | None = None,
+                 client_secret: str | None = None, *, connect_timeout: float = 3.0,
+                 read_timeout: float = 10.0, http: HttpClient | None = None):
+        self.base_url = base_url or config.env("TIKTOK_API_BASE", DEFAULT_BASE) or DEFAULT_BASE
+        self.client_key = client_key if client_key is not None else config.env("TIKTOK_CLIENT_KEY")
+        self.client_secret = client_secret if client_secret is not None else config.env("TIKTOK_CLIENT_SECRET")
+        self.http = http or HttpClient(self.base_url, connect_timeout=connect_timeout, read_timeout=read_timeout)
+
+    # -- the port -------------------------------------------------------
+
+    def submit(self, delivery: Delivery) -> Outcome:
+        request = _init_request(delivery.post)
+        if isinstance(request, Outcome):
+            return request
+        path, body = request
+        session = _Session(self, delivery.credentials)
+        try:
+            outcome = self._init(session, path, body)
+        except _Stop as stop:
+            outcome = stop.outcome
+        return session.finish(outcome)
+
+    def poll(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
+        publish_id = state.get("publishId")
+        if not publish_id:
+            return Outcome.failed("INVALID_STATE", "no TikTok publish_id to poll")
+        session = _Session(self, delivery.credentials)
+        try:
+            outcome = self._status(session, delivery, str(publish_id))
+        except _Stop as stop:
+            outcome = stop.outcome
+        return session.finish(outcome)
+
+    def confirm(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
+        if not state.get("publishId"):
+            # The init's answer (and with it the publish_id) was lost. TikTok has
+            # no lookup by anything else, and a second init could double-post.
+            return Outcome.failed(
+                "SUBMIT_OUTCOME_UNKNOWN",
+                "The request to TikTok was sent but its answer was lost; the post may or may not "
+                "exist on the account. It was not sent again to avoid a duplicate.")
+        return self.poll(delivery, state)
+
+    # -- steps ----------------------------------------------------------
+
+    def _init(self, session: "_Session", path: str, body: dict[str, Any]) -> Outcome:
+        try:
+            resp = session.post(path, body)
+        except NotSent:
+            return Outcome.retry("NETWORK_ERROR", "The post did not reach TikTok; nothing was created.")
+        except OutcomeUnknown:
+            return _unknown()
+        code = _error_code(resp)
+        if 200 <= resp.status < 300 and code in ("ok", None):
+            publish_id = _data(resp).get("publish_id")
+            if not publish_id:
+                # TikTok accepted something but did not say what: treat like a lost answer.
+                return _unknown()
+            return Outcome("processing", state={"publishId": str(publish_id)})
+        return _error_outcome(resp, session.secrets())
+
+    def _status(self, session: "_Session", delivery: Delivery, publish_id: str) -> Outcome:
+        state = {"publishId": publish_id}
+        try:
+            resp = session.post(STATUS_FETCH, {"publish_id": publish_id})
+        except (NotSent, OutcomeUnknown):
+            # A status read is safe to repeat; a resubmit is not. Keep polling.
+            return Outcome("processing", state=state,
+                           error=LastError(code="NETWORK_ERROR", message="TikTok status read failed"))
+        if not (200 <= resp.status < 300 and _error_code(resp) in ("ok", None)):
+            outcome = _error_outcome(resp, session.secrets())
+            if outcome.kind == "retry":
+                return Outcome("processing", state=state, error=outcome.error, retry_after=outcome.retry_after)
+            return outcome
+        return _status_outcome(delivery, publish_id, _data(resp))
+
+
+class _Session:
+    """One adapter call's view of the account's tokens. Refreshes at most once,
+    and remembers the rotated credentials so that whatever the call ends with
+    carries them (the old refresh token is dead once TikTok rotates it)."""
+
+    def __init__(self, adapter: TikTokAdapter, credentials: Credentials | None):
+        self.adapter = adapter
+        self.credentials = credentials
+        self.refreshed: Credentials | None = None
+
+    def secrets(self) -> list[str]:
+        found: list[str] = []
+        for creds in (self.credentials, self.refreshed):
+            if creds is not None:
+                found += [t for t in (creds.access_token, creds.refresh_token) if t]
+        return found + [s for s in (self.adapter.client_secret,) if s]
+
+    def finish(self, outcome: Outcome) -> Outcome:
+        if self.refreshed is not None:
+            outcome.new_credentials = self.refreshed
+        return outcome
+
+    def post(self, path: str, body: dict[str, Any]) -> HttpResponse:
+        if self.credentials is None or not self.credentials.access_token:
+            raise _Stop(_reauth("NO_CREDENTIALS", "The TikTok account has no stored token."))
+        if self.refreshed is None and _expired(self.credentials.expires_at):
+            self._refresh()
+        resp = self._send(path, body)
+        if (_error_code(resp) == "access_token_invalid" and self.refreshed is None
+                and self.credentials.refresh_token):
+            # Rejected before anything was created, so sending again is safe.
+            self._refresh()
+            resp = self._send(path, body)
+        return resp
+
+    def _token(self) -> str:
+        creds = self.refreshed or self.credentials
+        assert creds is not None
+        return creds.access_token
+
+    def _send(self, path: str, body: dict[str, Any]) -> HttpResponse:
+        return self.adapter.http.request("POST", path, json_body=body,
+                                         headers={"Authorization": f"Bearer {self._token()}"})
+
+    def _refresh(self) -> None:
+        creds = self.credentials
+        assert creds is not None
+        if not creds.refresh_token:
+            raise _Stop(_reauth("TOKEN_EXPIRED", "The TikTok token expired and there is no refresh token."))
+        if not (self.adapter.client_key and self.adapter.client_secret):
+            raise _Stop(Outcome.failed("TIKTOK_APP_NOT_CONFIGURED",
+                                       "TikTok app credentials are not configured; cannot refresh the token."))
+        form = {"client_key": self.adapter.client_key, "client_secret": self.adapter.client_secret,
+                "grant_type": "refresh_token", "refresh_token": creds.refresh_token}
+        try:
+            resp = self.adapter.http.request("POST", TOKEN, form=form)
+        except NotSent:
+            raise _Stop(Outcome.retry("NETWORK_ERROR", "The token refresh did not reach TikTok.")) from None
+        except OutcomeUnknown:
+            # If TikTok rotated the refresh token we have now lost it; the next
+            # refresh tells (invalid_grant → reauth). Nothing better to do here.
+            log.warning("tiktok token refresh answer lost")
+            raise _Stop(Outcome.retry("TOKEN_REFRESH_UNKNOWN", "The token refresh answer was lost.")) from None
+        body = _envelope(resp)
+        if resp.status == 429 or resp.status >= 500:
+            raise _Stop(Outcome.retry("PLATFORM_UNAVAILABLE", f"TikTok token refresh answered HTTP {resp.status}",
+                                      retry_after=resp.retry_after()))
+        error = body.get("error")
+        code = error.get("code") if isinstance(error, dict) else error
+        if (code and code != "ok") or not body.get("access_token"):
+            code = str(code) if code else f"http_{resp.status}"
+            log.info("tiktok token refresh refused: %s", code)
+            raise _Stop(_reauth("REAUTH_REQUIRED",
+                                f"TikTok refused the token refresh ({code}); the account must be reconnected.",
+                                platform_code=code))
+        expires_in = body.get("expires_in")
+        expires_at = None
+        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool):
+            expires_at = clock.to_storage(clock.now() + timedelta(seconds=float(expires_in)))
+        self.refreshed = Credentials(
+            access_token=str(body["access_token"]),
+            refresh_token=str(body.get("refresh_token") or creds.refresh_token),
+            expires_at=expires_at,
+            platform_user_id=str(body.get("open_id") or creds.platform_user_id or "") or None,
+        )
+        log.info("tiktok token refreshed")
+
+
+# -- requests -------------------------------------------------------------
+
+def _init_request(post: ScheduledPost) -> tuple[str, dict[str, Any]] | Outcome:
+    if post.mode not in ("publish", "draft"):
+        return Outcome.failed("UNSUPPORTED_MODE", f"The TikTok adapter does not deliver mode {post.mode!r}.")
+    if not post.media:
+        return Outcome.failed("NO_MEDIA", "The post has no media.")
+    settings = post.tiktokPostSettings or {}
+    caption = post.caption or ""
+    if post.mediaType == "video":
+        source = {"source": "PULL_FROM_URL", "video_url": post.media[0].url}
+        if post.mode == "draft":
+            # Inbox uploads take no post_info: the creator finishes the post in the app.
+            return INBOX_VIDEO_INIT, {"source_info": source}
+        post_info = {
+            "title": _truncate_utf16(caption, VIDEO_TITLE_MAX),
+            "privacy_level": settings.get("privacyLevel") or "PUBLIC_TO_EVERYONE",
+            "disable_comment": bool(settings.get("disableComment", False)),
+            "disable_duet": bool(settings.get("disableDuet", False)),
+            "disable_stitch": bool(settings.get("disableStitch", False)),
+            # The reference marks the toggles required but omits them in its
+            # examples; always send both.
+            "brand_content_toggle": bool(settings.get("isBrandedContent", False)),
+            "brand_organic_toggle": bool(settings.get("isBrandOrganic", False)),
+        }
+        return VIDEO_INIT, {"post_info": post_info, "source_info": source}
+
+    if any(m.kind == "video" for m in post.media):
+        return Outcome.failed("UNSUPPORTED_MEDIA", "TikTok photo posts accept images only.")
+    if len(post.media) > MAX_PHOTOS:
+        return Outcome.failed("UNSUPPORTED_MEDIA", f"TikTok photo posts take at most {MAX_PHOTOS} images.")
+    post_info: dict[str, Any] = {
+        "title": _truncate_utf16(caption.split("\n", 1)[0], PHOTO_TITLE_MAX),
+        "description": _truncate_utf16(caption, DESCRIPTION_MAX),
+    }
+    if post.mode == "publish":
+        music = (post.tiktokMusic or {}).get("mode")
+        post_info.update({
+            "privacy_level": settings.get("privacyLevel") or "PUBLIC_TO_EVERYONE",
+            "disable_comment": bool(settings.get("disableComment", False)),
+            # manual degrades to auto on direct publish (seed): TikTok wants a
+            # Commercial Music Library id that our catalog does not have.
+            "auto_add_music": music in ("auto", "manual"),
+            "brand_content_toggle": bool(settings.get("isBrandedContent", False)),
+            "brand_organic_toggle": bool(settings.get("isBrandOrganic", False)),
+        })
+    return CONTENT_INIT, {
+        "media_type": "PHOTO",
+        "post_mode": "DIRECT_POST" if post.mode == "publish" else "MEDIA_UPLOAD",
+        "post_info": post_info,
+        "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
+                        "photo_images": [m.url for m in post.media]},
+    }
+
+
+# -- answers --------------------------------------------------------------
+
+def _status_outcome(delivery: Delivery, publish_id: str, data: dict[str, Any]) -> Outcome:
+    status = data.get("status")
+    draft = delivery.post.mode == "draft"
+    if status == "PUBLISH_COMPLETE":
+        ids = data.get("publicaly_available_post_id") or []
+        if ids:
+            post_id = str(ids[0])
+            handle = (delivery.account.handle or delivery.post.handle).lstrip("@")
+            url: str | None = f"https://www.tiktok.com/@{handle}/video/{post_id}"
+        else:
+            # Private and friends-only posts never get a public id.
+            post_id, url = publish_id, None
+        # A draft the creator already posted is still, from our side, a delivered draft.
+        return Outcome("draft" if draft else "published", external_id=post_id, external_url=url)
+    if status == "SEND_TO_USER_INBOX":
+        return Outcome("draft", external_id=publish_id)
+    if status == "FAILED":
+        reason = str(data.get("fail_reason") or "unknown")
+        message = f"TikTok could not publish the post ({reason})."
+        # Drafts never retry: a failed handoff lands at failed (seed, "draft" mode).
+        if reason in _RETRYABLE_FAIL_REASONS and not draft:
+            return Outcome.retry("PLATFORM_PROCESSING_FAILED", message, platform_code=reason)
+        return Outcome.failed("PUBLISH_FAILED", message, platform_code=reason)
+    if status not in _PROCESSING:
+        log.warning("tiktok status %r not understood; still polling", status)
+    return Outcome("processing", state={"publishId": publish_id})
+
+
+def _error_outcome(resp: HttpResponse, secrets: list[str]) -> Outcome:
+    code = _error_code(resp)
+    error = _envelope(resp).get("error")
+    message = error.get("message") if isinstance(error, dict) else None
+    text = _scrub(str(message), secrets) if message else f"TikTok answered HTTP {resp.status}."
+    if resp.status == 429 or code == "rate_limit_exceeded":
+        return Outcome.retry("RATE_LIMITED", "TikTok rate limit reached.", platform_code=code,
+                             retry_after=resp.retry_after())
+    if resp.status >= 500 or code in _TRANSIENT_CODES:
+        return Outcome.retry("PLATFORM_UNAVAILABLE", f"TikTok answered HTTP {resp.status}.",
+                             platform_code=code, retry_after=resp.retry_after())
+    if code in _REAUTH_CODES:
+        return _reauth("REAUTH_REQUIRED", "TikTok no longer accepts this account's authorization; "
+                       "the account must be reconnected.", platform_code=code)
+    return Outcome.failed("PLATFORM_REJECTED", text, platform_code=code or f"http_{resp.status}")
+
+
+def _reauth(code: str, message: str, platform_code: str | None = None) -> Outcome:
+    return Outcome.failed(code, message, platform_code=platform_code, account_status="reauth_required")
+
+
+def _unknown() -> Outcome:
+    return Outcome("unknown", state={}, error=LastError(
+        code="SUBMIT_OUTCOME_UNKNOWN", message="The post was sent to TikTok but no answer came back."))
+
+
+def _envelope(resp: HttpResponse) -> dict[str, Any]:
+    body = resp.json()
+    return body if isinstance(body, dict) else {}
+
+
+def _data(resp: HttpResponse) -> dict[str, Any]:
+    data = _envelope(resp).get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def _error_code(resp: HttpResponse) -> str | None:
+    error = _envelope(resp).get("error")
+    if isinstance(error, dict) and error.get("code") is not None:
+        return str(error["code"])
+    return None
+
+
+def _expired(expires_at: str | None) -> bool:
+    if not expires_at:
+        return False
+    try:
+        return clock.parse_instant(expires_at) <= clock.now() + REFRESH_SKEW
+    except ValueError:
+        return False
+
+
+def _truncate_utf16(text: str, limit: int) -> str:
+    """Cut to `limit` UTF-16 code units (TikTok's measure) without splitting a pair."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text[:1000]

@@ -1,0 +1,1 @@
+"""Hand-off from the API to the publisher: schedule the trigger for posts."""

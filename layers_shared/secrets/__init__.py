@@ -1,0 +1,1 @@
+"""Platform tokens at rest."""

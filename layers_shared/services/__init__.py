@@ -1,0 +1,1 @@
+"""Use cases: load what the rules need, apply the pure rules, write atomically."""

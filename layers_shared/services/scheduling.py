@@ -1,0 +1,97 @@
+"""Schedule and publish-now: validate everything, then one transaction."""
+from __future__ import annotations
+
+from typing import Any
+
+from layers_shared import clock, errors, idempotency
+from layers_shared.clock import to_wire
+from layers_shared.domain import schedule as rules
+from layers_shared.http.api import Request, Response
+from layers_shared.models.entities import Container, MusicTrack, Project, ScheduledPost, SocialAccount
+from layers_shared.scheduling import trigger
+from layers_shared.store import items, keys, repo
+from layers_shared.store.table import Table, TransactionCanceled
+
+
+def schedule(req: Request, *, publish_now: bool) -> Response:
+    now = clock.now()
+    intent = rules.parse_schedule_body(req.json_body(), now, publish_now=publish_now)
+    principal = req.principal
+    container = repo.container_of(req.table, principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
+    rules.check_container(container)
+    world, project = load_world(req.table, principal.organization_id, container, intent)
+    gate = rules.approval_gate(container, project, publish_now=publish_now)
+    post_ids = rules.assign_ids(intent)
+    posts = rules.plan_posts(intent, world, env=principal.env, key_id=principal.key_id, now=now, post_ids=post_ids)
+    body = {"scheduledPostIds": post_ids, "gateStatus": gate, "scheduledFor": to_wire(intent.scheduled_for)}
+    if gate == "blocked_on_approval":
+        pending = rules.stash(intent, post_ids, key_id=principal.key_id, env=principal.env, now=now)
+        supplied = [t.scheduledPostId for t in intent.targets if t.scheduledPostId]
+        write_stash(req.table, container, pending, supplied, req.claim, Response(202, body), now)
+        return Response(202, body)
+    write_posts(req.table, posts, req.claim, Response(200, body))
+    trigger.safely_schedule(posts)
+    return Response(200, body)
+
+
+def load_world(table: Table, organization_id: str, container: Container,
+               intent: rules.ScheduleIntent) -> tuple[rules.World, Project]:
+    """One batch read for the project, every target account and every track,
+    plus one for layers when a target is managed: the call count does not grow
+    with the number of targets."""
+    account_ids = {rules.normalize_account_id(t.socialAccountId) for t in intent.targets} - {None}
+    track_ids = {t.tiktokMusic.trackId for t in intent.targets if t.tiktokMusic and t.tiktokMusic.trackId}
+    wanted = [keys.project(container.projectId)]
+    wanted += [keys.social_account(a) for a in account_ids if a]
+    wanted += [keys.music(t) for t in track_ids if t]
+    groups = repo.split(table.batch_get(wanted))
+    projects = repo.typed(groups, "PRJ", Project)
+    project = projects.get(container.projectId)
+    if project is None or project.organizationId != organization_id:
+        raise errors.not_found("Content container", container.id, containerId=container.id)
+    accounts: dict[str, SocialAccount] = repo.typed(groups, "SA", SocialAccount)  # type: ignore[assignment]
+    tracks: dict[str, MusicTrack] = repo.typed(groups, "MUSIC", MusicTrack)  # type: ignore[assignment]
+    layer_ids = []
+    if any(t.mode == "managed" for t in intent.targets):
+        layer_ids = [lid for a in accounts.values() for lid in a.layerIds]
+    world = rules.World(organization_id, container, accounts, tracks, repo.layers(table, layer_ids))
+    return world, project
+
+
+def write_posts(table: Table, posts: list[ScheduledPost], claim: idempotency.Claim | None,
+                response: Response) -> None:
+    """All rows (and the idempotency record) in one TransactWriteItems."""
+    tx = [table.tx_put(items.to_item(p), condition="attribute_not_exists(PK)") for p in posts]
+    _commit(table, tx, claim, response, ids=[p.id for p in posts])
+
+
+def write_stash(table: Table, container: Container, pending: dict[str, Any], supplied_ids: list[str],
+                claim: idempotency.Claim | None, response: Response, now: Any) -> None:
+    tx = [table.tx_update(
+        keys.container(container.id), "SET pendingSchedule = :p, updatedAt = :now",
+        names={"#a": "approvalStatus", "#s": "status"},
+        values={":p": pending, ":now": clock.to_storage(now), ":pending": "pending", ":done": "completed"},
+        condition="#a = :pending AND #s = :done",
+    )]
+    tx += [table.tx_check(keys.scheduled_post(i), "attribute_not_exists(PK)") for i in supplied_ids]
+    _commit(table, tx, claim, response, ids=[""] + supplied_ids)
+
+
+def _commit(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim | None, response: Response,
+            ids: list[str]) -> None:
+    """`ids[i]` names the post behind `tx[i]` ('' for other items)."""
+    if claim is not None:
+        tx.append(claim.completion_item(idempotency.StoredResponse(response.status, response.body, response.headers)))
+    try:
+        table.transact(tx)
+    except TransactionCanceled as exc:
+        failed = [i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed"]
+        taken = [ids[i] for i in failed if i < len(ids) and ids[i]]
+        if taken:
+            raise errors.duplicate_id(taken) from None
+        if any(i == 0 and i < len(ids) and not ids[0] for i in failed):
+            raise errors.conflict("CONCURRENT_UPDATE", "The content container changed during this call; retry.") from None
+        raise errors.idempotency_in_progress() from None
+    if claim is not None:
+        claim.mark_completed()

@@ -1,0 +1,1 @@
+"""The one DynamoDB table: key schema, item codec and typed access."""

@@ -1,0 +1,52 @@
+"""Entities as partners see them (UTC `Z` instants, no internal fields)."""
+from __future__ import annotations
+
+from typing import Any
+
+from layers_shared.clock import to_wire
+from layers_shared.models.entities import Container, ScheduledPost
+
+
+def scheduled_post(post: ScheduledPost) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "projectId": post.projectId,
+        "containerId": post.containerId,
+        "socialAccountId": post.socialAccountId,
+        "platform": post.platform,
+        "mode": post.mode,
+        "status": post.status,
+        "externalId": post.externalId,
+        "externalUrl": post.externalUrl,
+        "scheduledFor": to_wire(post.scheduledFor),
+        "attemptedAt": to_wire(post.attemptedAt),
+        "publishedAt": to_wire(post.publishedAt),
+        "canceledAt": to_wire(post.canceledAt),
+        "lastError": post.lastError.model_dump(exclude_none=True) if post.lastError else None,
+        "createdAt": to_wire(post.createdAt),
+        "updatedAt": to_wire(post.updatedAt),
+    }
+
+
+def container(item: Container) -> dict[str, Any]:
+    pending = item.pendingSchedule
+    return {
+        "id": item.id,
+        "projectId": item.projectId,
+        "status": item.status,
+        "approvalStatus": item.approvalStatus,
+        "mediaType": item.mediaType,
+        "caption": item.caption,
+        "firstComment": item.firstComment,
+        "assets": [{"kind": m.kind, "url": m.url} for m in item.media],
+        "pendingSchedule": None if not pending else {
+            "scheduledFor": to_wire(pending["scheduledFor"]),
+            "scheduledPostIds": [t["scheduledPostId"] for t in pending["targets"]],
+        },
+        "approvedAt": to_wire(item.approvedAt),
+        "approvedBy": item.approvedBy,
+        "rejectedAt": to_wire(item.rejectedAt),
+        "rejectedBy": item.rejectedBy,
+        "rejectionReason": item.rejectionReason,
+        "createdAt": to_wire(item.createdAt),
+    }

@@ -1,0 +1,187 @@
+"""`make run`: the local stack on http://127.0.0.1:$PORT (default 3000).
+
+Reads the routes from template.yaml, turns each request into the API Gateway
+proxy event, calls the same handler the Lambda runs, with AWS in moto.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from local import aws_world, events, routes
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEED = ROOT / "local" / "seed" / "default.json"
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+
+# Extra local-only routes (never deployed): path -> callable returning (status, body).
+local_routes: dict[tuple[str, str], Callable[[], tuple[int, Any]]] = {}
+
+
+class Stack:
+    """Everything the local stack runs: moto, the seed, the routes, the workers."""
+
+    def __init__(self, seed_path: str | Path | None = None, table: str = "layers-local"):
+        self.mock = aws_world.start(table)
+        from layers_shared import seed
+        from layers_shared.secrets.vault import KmsTokenVault
+        from layers_shared.store.table import Table
+
+        self.table = Table()
+        self.seed_path = Path(seed_path) if seed_path else DEFAULT_SEED
+        self.fixture = seed.parse(json.loads(self.seed_path.read_text(encoding="utf-8")))
+        self.counts = seed.load(self.fixture, self.table, KmsTokenVault(self.table))
+        self.routes = routes.api_routes()
+        self.background: list[Any] = []
+        for hook in _startup_hooks:
+            hook(self)
+
+    def find(self, method: str, path: str) -> tuple[routes.Route, dict[str, str]] | None:
+        for route in self.routes:
+            params = route.match(method, path)
+            if params is not None:
+                return route, params
+        return None
+
+    def invoke(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(raw_path)
+        found = self.find(method, parts.path)
+        if found is None:
+            return _not_found(method, parts.path)
+        route, params = found
+        event = events.proxy_event(method=method, path=parts.path, query=parts.query, headers=headers,
+                                   body=body, resource=route.path, path_params=params)
+        handler = routes.load_handler(route.code_uri, route.handler)
+        result = handler(event, events.LambdaContext(route.function))
+        out_headers = dict(result.get("headers") or {})
+        for k, values in (result.get("multiValueHeaders") or {}).items():
+            out_headers[k] = ",".join(values)
+        payload = result.get("body") or ""
+        data = payload.encode() if isinstance(payload, str) else payload
+        return int(result["statusCode"]), out_headers, data
+
+    def stop(self) -> None:
+        for worker in self.background:
+            stop = getattr(worker, "stop", None)
+            if stop:
+                stop()
+        self.mock.stop()
+
+
+_startup_hooks: list[Callable[[Stack], None]] = []
+
+
+def on_startup(hook: Callable[[Stack], None]) -> Callable[[Stack], None]:
+    """Register a hook that runs when a Stack starts (publisher loop, sandbox routes)."""
+    _startup_hooks.append(hook)
+    return hook
+
+
+def _not_found(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    from layers_shared import ids
+
+    request_id = ids.new_request_id()
+    body = {"error": {"code": "NOT_FOUND", "message": f"No route for {method} {path}.",
+                      "requestId": request_id, "details": {}}}
+    return 404, {"Content-Type": "application/json", "X-Request-Id": request_id}, json.dumps(body).encode()
+
+
+def make_server(stack: Stack, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._send(413, {"Content-Type": "application/json"}, json.dumps({"error": {
+                    "code": "VALIDATION", "message": "Request body too large.", "requestId": "",
+                    "details": {"issues": [{"path": "", "code": "too_large", "message": "max 10 MB"}]}}}).encode())
+                return
+            body = self.rfile.read(length) if length else b""
+            path = urlsplit(self.path).path
+            local = local_routes.get((self.command, path))
+            if local is not None:
+                status, payload = local()
+                self._send(status, {"Content-Type": "application/json"}, json.dumps(payload).encode())
+                return
+            headers = {k: v for k, v in self.headers.items()}
+            try:
+                status, out_headers, data = stack.invoke(self.command, self.path, headers, body)
+            except Exception as exc:  # the handlers never raise; this is the stack itself
+                status, out_headers = 500, {"Content-Type": "application/json"}
+                data = json.dumps({"error": {"code": "INTERNAL", "message": f"local stack: {exc}",
+                                             "requestId": "", "details": {}}}).encode()
+            self._send(status, out_headers, data)
+
+        def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            self.send_response(status)
+            for k, v in headers.items():
+                if k.lower() not in ("content-length", "connection"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
+
+        def log_message(self, fmt: str, *args: Any) -> None:
+            if os.environ.get("LOCAL_ACCESS_LOG"):
+                sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve_in_thread(stack: Stack, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+    server = make_server(stack, port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def first_test_key(stack: Stack) -> str | None:
+    for key in stack.fixture.apiKeys:
+        if key.key.startswith("lp_test_") and not key.revoked and "*" in key.scopes:
+            return key.key
+    return None
+
+
+def main() -> None:
+    import local.plugins  # noqa: F401  (registers the publisher loop and sandbox routes)
+
+    port = int(os.environ.get("PORT", "3000"))
+    stack = Stack(os.environ.get("SEED") or None)
+    server = make_server(stack, port)
+    base = f"http://127.0.0.1:{port}"
+    key = first_test_key(stack)
+    container = next((c.id for c in stack.fixture.containers if c.status == "completed" and c.media), None)
+    account = next((a.id for a in stack.fixture.socialAccounts if a.status == "connected"), None)
+    print(f"Layers local stack on {base}  (seed: {stack.seed_path}, {stack.counts})")
+    if key and container and account:
+        print("Try it:\n")
+        print(f"curl -s -X POST {base}/v1/content/{container}/schedule \\\n"
+              f"  -H 'Authorization: Bearer {key}' \\\n"
+              f"  -H 'Content-Type: application/json' \\\n"
+              f"  -H \"Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)\" \\\n"
+              f"  -d '{{\"scheduledFor\": \"'$(date -u -d '+2 minutes' +%Y-%m-%dT%H:%M:%SZ)'\", "
+              f"\"targets\": [{{\"socialAccountId\": \"{account}\", \"mode\": \"publish\"}}]}}'\n")
+        print(f"curl -s {base}/v1/scheduled-posts/<scheduledPostId> -H 'Authorization: Bearer {key}'\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
