@@ -1,2 +1,3 @@
-"""Local-only extras that hook into the stack at startup (publisher loop,
-sandbox inspection routes). Imported by `local.server.main` and the tests."""
+"""Local-only extras that hook into the stack at startup. Imported by
+`local.server.main` and by the tests; one import per plugin module."""
+from local import sandbox_routes  # noqa: F401
