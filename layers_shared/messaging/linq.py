@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, unquote, urlparse
 
 from layers_shared.http_client import HttpClient, HttpResponse, NotSent, OutcomeUnknown
@@ -42,6 +42,14 @@ _PARTS_MATCH_SKEW = timedelta(seconds=10)
 
 
 # --- the token ---------------------------------------------------------------------------------
+
+class TokenSource(Protocol):
+    refreshable: bool  # True when a 401 is worth one re-read (a rotated secret)
+
+    def get(self) -> str: ...
+
+    def invalidate(self) -> None: ...
+
 
 class _StaticToken:
     refreshable = False
@@ -116,7 +124,7 @@ _sender_cache: dict[str, str] = {}
 class LinqAdapter:
     """`MessagingPort` over Linq. Construct with `from_env()` in handlers."""
 
-    def __init__(self, token: str | _StaticToken | _SecretToken, *, base_url: str = DEFAULT_BASE,
+    def __init__(self, token: str | TokenSource, *, base_url: str = DEFAULT_BASE,
                  from_number: str | None = None, http: HttpClient | None = None,
                  connect_timeout: float = 3.0, read_timeout: float = 8.0, max_attempts: int = 3,
                  backoff: float = 0.25, max_retry_after: float = 2.0, budget_seconds: float = 20.0,
@@ -147,16 +155,13 @@ class LinqAdapter:
         token = _env("LINQ_API_TOKEN")
         arn = _env("LINQ_TOKEN_SECRET_ARN")
         if token:
-            source: _StaticToken | _SecretToken = _StaticToken(token)
+            source: TokenSource = _StaticToken(token)
         elif arn:
             source = _SecretToken(arn)
         else:
             return None
-        kwargs: dict[str, Any] = {}
-        if _env("LINQ_READ_TIMEOUT_SECONDS"):
-            kwargs["read_timeout"] = float(_env("LINQ_READ_TIMEOUT_SECONDS") or 8)
-        return cls(source, base_url=_env("LINQ_API_BASE") or DEFAULT_BASE,
-                   from_number=_env("LINQ_FROM_NUMBER"), **kwargs)
+        return cls(source, base_url=_env("LINQ_API_BASE") or DEFAULT_BASE, from_number=_env("LINQ_FROM_NUMBER"),
+                   read_timeout=_float_env("LINQ_READ_TIMEOUT_SECONDS", 8.0))
 
     def __repr__(self) -> str:  # never print the token
         return f"LinqAdapter(base_url={self.base_url!r})"
@@ -391,6 +396,14 @@ class LinqAdapter:
 def _env(name: str) -> str | None:
     value = os.environ.get(name)
     return value.strip() if value and value.strip() else None
+
+
+def _float_env(name: str, default: float) -> float:
+    try:
+        return float(_env(name) or default)
+    except ValueError:
+        log.warning("%s is not a number; using %s", name, default)
+        return default
 
 
 def _utcnow() -> datetime:

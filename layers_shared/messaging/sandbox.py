@@ -19,7 +19,8 @@ from layers_shared.messaging.port import Message, Part, ProviderRejected, SentCh
 REJECTED_SUFFIX = "0000"
 REJECTED_MESSAGE = "Destination rejected by carrier (sandbox)"
 
-# record(kind="sms", phone=..., message_idempotency_key=..., parts=...)
+# record(kind="sms", phone=..., message_idempotency_key=..., parts=[{"type": "text", "value": ...}, ...]);
+# parts in Linq's wire shape (Part.to_linq), so they can be stored as they are.
 RecordFn = Callable[..., None]
 
 # Chat id -> phone for the whole process: a handler builds a new messenger per
@@ -98,7 +99,7 @@ class SandboxMessenger:
     def _report(self, delivery: SandboxDelivery) -> None:
         if self._record is not None:  # outside the lock: the caller may write to a store
             self._record(kind="sms", phone=delivery.phone, message_idempotency_key=delivery.idempotency_key,
-                         parts=delivery.parts)
+                         parts=[part.to_linq() for part in delivery.parts])
 
     def _find(self, phone: str, key: str) -> SandboxDelivery | None:
         return next((d for d in self.deliveries if d.phone == phone and d.idempotency_key == key), None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -107,7 +108,10 @@ class FakeLinq:
     def start(self) -> "FakeLinq":
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-linq", daemon=True)
+        server = self._server
+        # A short poll interval: shutdown() waits for it, once per test.
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
+                                        name="fake-linq", daemon=True)
         self._thread.start()
         return self
 
@@ -144,6 +148,11 @@ class FakeLinq:
             self._faults.append(Fault(method.upper(), re.compile(route), times, after_accept=True,
                                       hang_seconds=seconds))
 
+    def hang_before_accept(self, method: str, route: str, *, seconds: float, times: int = 1) -> None:
+        """The next matching requests get no answer for `seconds` and are then dropped unprocessed."""
+        with self._lock:
+            self._faults.append(Fault(method.upper(), re.compile(route), times, hang_seconds=seconds))
+
     # --- inspection -----------------------------------------------------------------------------
 
     @property
@@ -178,6 +187,9 @@ class FakeLinq:
             return _error(401, 2004, "Invalid or missing bearer token")
         fault = self._take_fault(method, path)
         if fault is not None and not fault.after_accept:
+            if fault.hang_seconds is not None:  # silent, then an error nobody reads: nothing stored
+                self._release.wait(fault.hang_seconds)
+                return _error(504, 4004, "Gateway timeout")
             return _fault_answer(fault)
         answer = self._route(method, path, query, body)
         if fault is not None and fault.hang_seconds is not None:
@@ -374,6 +386,12 @@ def _handler_for(fake: FakeLinq) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a real API gateway
         timeout = 5                    # an idle kept-alive connection does not pin a thread forever
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes: without this, Nagle and
+            # delayed ACKs add ~40 ms to every local request.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _serve(self) -> None:
             url = urlparse(self.path)
