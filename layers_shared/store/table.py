@@ -99,7 +99,10 @@ class Table:
     def query(self, index: str | None, key_name: str, key_value: str, *,
               sort_name: str | None = None, sort_condition: str | None = None,
               sort_values: dict[str, Any] | None = None, forward: bool = True,
-              limit: int | None = None, start: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+              limit: int | None = None, start: dict[str, Any] | None = None,
+              filter_expression: str | None = None, filter_names: dict[str, str] | None = None,
+              filter_values: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """`limit` counts items read, before `filter_expression` drops any."""
         names = {"#pk": key_name}
         values: dict[str, Any] = {":pk": key_value}
         expression = "#pk = :pk"
@@ -107,6 +110,9 @@ class Table:
             names["#sk"] = sort_name
             expression += f" AND {sort_condition}"
             values.update(sort_values or {})
+        if filter_expression:
+            names.update(filter_names or {})
+            values.update(filter_values or {})
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": expression,
@@ -114,6 +120,8 @@ class Table:
             "ExpressionAttributeValues": codec.serialize(values),
             "ScanIndexForward": forward,
         }
+        if filter_expression:
+            kwargs["FilterExpression"] = filter_expression
         if index:
             kwargs["IndexName"] = index
         if limit:
