@@ -1,0 +1,14 @@
+"""DELETE /v1/scheduled-posts/{scheduledPostId}"""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import posts
+
+endpoint = Endpoint("DELETE", "/v1/scheduled-posts/{scheduledPostId}", scope="publish:write",
+                    idempotent=True, optional_body=True)
+
+
+@endpoint.handle
+def cancel(req: Request) -> Response:
+    return posts.cancel(req)
+
+
+handler = endpoint.lambda_handler

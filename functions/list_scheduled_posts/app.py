@@ -1,0 +1,13 @@
+"""GET /v1/projects/{projectId}/scheduled-posts"""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import posts
+
+endpoint = Endpoint("GET", "/v1/projects/{projectId}/scheduled-posts", scope="publish:read")
+
+
+@endpoint.handle
+def list_scheduled_posts(req: Request) -> Response:
+    return posts.list_posts(req)
+
+
+handler = endpoint.lambda_handler

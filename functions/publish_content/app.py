@@ -1,0 +1,13 @@
+"""POST /v1/content/{containerId}/publish"""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import scheduling
+
+endpoint = Endpoint("POST", "/v1/content/{containerId}/publish", scope="publish:write", idempotent=True)
+
+
+@endpoint.handle
+def publish(req: Request) -> Response:
+    return scheduling.schedule(req, publish_now=True)
+
+
+handler = endpoint.lambda_handler

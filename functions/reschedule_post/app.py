@@ -1,0 +1,14 @@
+"""POST /v1/scheduled-posts/{scheduledPostId}/reschedule"""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import posts
+
+endpoint = Endpoint("POST", "/v1/scheduled-posts/{scheduledPostId}/reschedule", scope="publish:write",
+                    idempotent=True)
+
+
+@endpoint.handle
+def reschedule(req: Request) -> Response:
+    return posts.reschedule(req)
+
+
+handler = endpoint.lambda_handler

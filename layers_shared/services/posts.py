@@ -1,0 +1,288 @@
+"""Steering scheduled posts (reschedule, cancel) and listing them.
+
+Reschedule and cancel are one conditional write on `status = queued` (with the
+Idempotency-Key record in the same transaction when there is one), so they
+can never race the publisher's claim: either the publisher claims first and
+the partner gets `409 ALREADY_PUBLISHING`, or the partner's write lands first
+and the publisher's claim (which re-checks status and `scheduledFor`) finds
+nothing to do. No schedule surgery is needed (docs/adr/0040-steering-posts.md).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import Field
+
+from layers_shared import clock, errors, idempotency, ids, views
+from layers_shared.clock import to_wire
+from layers_shared.domain import lifecycle, pagination
+from layers_shared.domain.schedule import parse_scheduled_for
+from layers_shared.http.api import Request, Response
+from layers_shared.http.validation import require
+from layers_shared.models.entities import ScheduledPost
+from layers_shared.models.requests import Strict
+from layers_shared.scheduling import trigger
+from layers_shared.store import items, keys, repo
+from layers_shared.store.table import ConditionFailed, TransactionCanceled
+
+MAX_CANCEL_REASON = 1024
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+_ATTEMPTS = 3  # a post that went back to queued under us is re-checked, not refused
+
+
+class CancelBody(Strict):
+    reason: str | None = Field(default=None, max_length=MAX_CANCEL_REASON)
+
+
+# -- reschedule -----------------------------------------------------------------------
+
+
+def reschedule(req: Request) -> Response:
+    now = clock.now()
+    when = _parse_reschedule_body(req.json_body(), now)
+    post = _load(req)
+    stamp, new_for = clock.to_storage(now), clock.to_storage(when)
+    body = {"id": post.id, "status": "queued", "scheduledFor": to_wire(new_for), "updatedAt": to_wire(stamp)}
+    moved = items.to_item(post.model_copy(update={"status": "queued", "scheduledFor": new_for}))
+    _steer(req, post, "be rescheduled", Response(200, body),
+           "SET scheduledFor = :when, GSI1SK = :g1, GSI2PK = :wq, GSI2SK = :wqsk, updatedAt = :now",
+           {":when": new_for, ":g1": moved["GSI1SK"], ":wq": moved["GSI2PK"], ":wqsk": moved["GSI2SK"],
+            ":now": stamp})
+    # The old slot stays: the publisher re-reads scheduledFor, so its firing does nothing.
+    trigger.safely_schedule([post.model_copy(update={"scheduledFor": new_for, "updatedAt": stamp})])
+    return Response(200, body)
+
+
+def _parse_reschedule_body(body: dict[str, Any], now: datetime) -> datetime:
+    when, first = parse_scheduled_for(body.get("scheduledFor"), now)
+    rest = [errors.issue(name, "unknown_field", "unknown field") for name in body if name != "scheduledFor"]
+    if first or rest:
+        raise errors.validation(first + rest)
+    assert when is not None
+    return when
+
+
+# -- cancel ---------------------------------------------------------------------------
+
+
+def cancel(req: Request) -> Response:
+    now = clock.now()
+    reason = require(CancelBody, req.json_body()).reason
+    post = _load(req)
+    stamp = clock.to_storage(now)
+    body = {"id": post.id, "status": "canceled", "canceledAt": to_wire(stamp)}
+    expression = "SET #s = :canceled, canceledAt = :now, updatedAt = :now"
+    values: dict[str, Any] = {":canceled": "canceled", ":now": stamp}
+    if reason is not None:
+        expression += ", cancelReason = :reason"
+        values[":reason"] = reason
+    # Leaving the work queue (sparse GSI2) is what keeps the sweeper away.
+    expression += " REMOVE GSI2PK, GSI2SK"
+    _steer(req, post, "be canceled", Response(200, body), expression, values)
+    return Response(200, body)
+
+
+# -- shared by reschedule and cancel --------------------------------------------------
+
+
+def _load(req: Request, consistent: bool = True) -> ScheduledPost:
+    return repo.scheduled_post_of(req.table, req.principal.organization_id,
+                                  req.path_id("scheduledPostId", "sp"), req.path["scheduledPostId"], consistent)
+
+
+def _steer(req: Request, post: ScheduledPost, action: str, response: Response,
+           expression: str, values: dict[str, Any]) -> None:
+    """Apply `expression` if the post is still queued, else 409 with the reason."""
+    names = {"#s": "status"}
+    values = {**values, ":queued": "queued"}
+    condition = "#s = :queued"
+    current = post
+    for _ in range(_ATTEMPTS):
+        lifecycle.require_steerable(current.id, current.status, action)
+        try:
+            _write(req, keys.scheduled_post(post.id), expression, names, values, condition, response)
+            return
+        except ConditionFailed:
+            current = _load(req)  # the publisher (or another call) got there first
+    raise errors.conflict("CONCURRENT_UPDATE", f"Scheduled post {post.id} kept changing during this call; retry.",
+                          scheduledPostId=post.id)
+
+
+def _write(req: Request, key: dict[str, str], expression: str, names: dict[str, str], values: dict[str, Any],
+           condition: str, response: Response) -> None:
+    """One UpdateItem; with an Idempotency-Key, one transaction that also
+    completes the key, so a crash between the two cannot turn a retry into 409."""
+    claim = req.claim
+    if claim is None:
+        req.table.update(key, expression, names=names, values=values, condition=condition)
+        return
+    stored = idempotency.StoredResponse(response.status, response.body, response.headers)
+    tx = [req.table.tx_update(key, expression, names=names, values=values, condition=condition),
+          claim.completion_item(stored)]
+    try:
+        req.table.transact(tx)
+    except TransactionCanceled as exc:
+        if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+            raise ConditionFailed() from None
+        raise errors.idempotency_in_progress() from None
+    claim.mark_completed()
+
+
+# -- list -----------------------------------------------------------------------------
+
+_POSITION = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#(sp_[0-9a-fA-F-]{36})$")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    project_id: str
+    statuses: tuple[str, ...]
+    social_account_id: str | None
+    container_id: str | None
+    start: str | None  # storage form, inclusive
+    end: str | None    # storage form, exclusive
+    limit: int
+    after: str | None  # GSI1SK of the last item of the previous page
+
+    def digest(self) -> str:
+        return pagination.query_digest({
+            "project": self.project_id, "status": sorted(self.statuses), "sa": self.social_account_id,
+            "cnt": self.container_id, "from": self.start, "to": self.end,
+        })
+
+
+def list_posts(req: Request) -> Response:
+    raw_project = req.path["projectId"]
+    project_id = req.path_id("projectId", "prj")
+    query = parse_list_query(req, project_id or raw_project)
+    repo.project_of(req.table, req.principal.organization_id, project_id, raw_project)
+    found, more = _collect(req, query)
+    page = [views.scheduled_post(ScheduledPost.model_validate(item)) for item in found]
+    next_cursor = pagination.encode({"sk": found[-1]["GSI1SK"]}, query.digest()) if more else None
+    return Response(200, {"items": page, "nextCursor": next_cursor})
+
+
+def parse_list_query(req: Request, project_id: str) -> ListQuery:
+    """Every query parameter at once; unknown ones are ignored."""
+    problems: list[dict[str, str]] = []
+    statuses: list[str] = []
+    for raw in req.query.get("status", []):
+        for value in raw.split(","):
+            if value not in lifecycle.STATUSES:
+                problems.append(errors.issue("status", "invalid_enum",
+                                             f"'{value[:64]}' is not one of {', '.join(lifecycle.STATUSES)}"))
+            elif value not in statuses:
+                statuses.append(value)
+    account = _id_filter(req, "socialAccountId", "sa", problems)
+    container = _id_filter(req, "containerId", "cnt", problems)
+    start = _instant_filter(req, "from", problems)
+    end = _instant_filter(req, "to", problems)
+    limit = DEFAULT_LIMIT
+    try:
+        limit = pagination.parse_limit(req.query_one("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    except errors.ApiError as exc:
+        problems += exc.details["issues"]
+    if problems:
+        raise errors.validation(problems)
+    query = ListQuery(project_id, tuple(statuses), account, container, start, end, limit, None)
+    cursor = req.query_one("cursor")
+    if cursor:
+        position = pagination.decode(cursor, query.digest())
+        after = position.get("sk", "")
+        if not _POSITION.match(after):
+            raise errors.validation([errors.issue("cursor", "invalid_cursor", "not a cursor returned by this endpoint")])
+        query = ListQuery(project_id, tuple(statuses), account, container, start, end, limit, after)
+    return query
+
+
+def _id_filter(req: Request, name: str, prefix: str, problems: list[dict[str, str]]) -> str | None:
+    raw = req.query_one(name)
+    if raw is None:
+        return None
+    normalized = ids.normalize_path_id(raw, prefix)
+    if normalized is None:
+        problems.append(errors.issue(name, "invalid_format", f"must be {prefix}_<uuid>"))
+    return normalized
+
+
+def _instant_filter(req: Request, name: str, problems: list[dict[str, str]]) -> str | None:
+    raw = req.query_one(name)
+    if raw is None:
+        return None
+    try:
+        when = clock.parse_instant(raw)
+    except clock.InstantError as exc:
+        problems.append(errors.issue(name, exc.code, str(exc)))
+        return None
+    return clock.to_storage(_ceil_ms(when))
+
+
+def _ceil_ms(when: datetime) -> datetime:
+    """Posts are stored to the millisecond: `t >= x` and `t < x` hold exactly
+    when they hold against x rounded up to the next millisecond."""
+    truncated = clock.truncate_ms(when)
+    return truncated if truncated == when else truncated + timedelta(milliseconds=1)
+
+
+def _collect(req: Request, query: ListQuery) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items, newest scheduledFor first, and whether more exist.
+
+    Reads one item past the page so that the last page says `nextCursor: null`
+    instead of pointing at an empty page."""
+    if query.start is not None and query.end is not None and query.start >= query.end:
+        return [], False
+    sort_condition, sort_values = None, {}
+    if query.start is not None and query.end is not None:
+        # GSI1SK is `<scheduledFor>#<id>`: `<to>#…` sorts after `<to>`, so BETWEEN excludes `to`.
+        sort_condition, sort_values = "#sk BETWEEN :lo AND :hi", {":lo": query.start, ":hi": query.end}
+    elif query.start is not None:
+        sort_condition, sort_values = "#sk >= :lo", {":lo": query.start}
+    elif query.end is not None:
+        sort_condition, sort_values = "#sk < :hi", {":hi": query.end}
+    filters, names, values = _filter_expression(query)
+    partition = keys.project_posts(query.project_id)
+    start: dict[str, Any] | None = None
+    if query.after is not None:
+        post_id = query.after.split("#", 1)[1]
+        start = {"GSI1PK": partition, "GSI1SK": query.after, **keys.scheduled_post(post_id)}
+    wanted = query.limit + 1
+    found: list[dict[str, Any]] = []
+    while True:
+        missing = wanted - len(found)
+        batch, last = req.table.query(
+            "GSI1", "GSI1PK", partition, sort_name="GSI1SK", sort_condition=sort_condition,
+            sort_values=sort_values, forward=False, start=start,
+            limit=min(1000, missing * 4 if filters else missing),
+            filter_expression=filters, filter_names=names, filter_values=values,
+        )
+        found += batch
+        if len(found) >= wanted or last is None:
+            break
+        start = last
+    return found[:query.limit], len(found) > query.limit
+
+
+def _filter_expression(query: ListQuery) -> tuple[str | None, dict[str, str], dict[str, Any]]:
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if query.statuses:
+        names["#st"] = "status"
+        placeholders = []
+        for i, status in enumerate(query.statuses):
+            values[f":st{i}"] = status
+            placeholders.append(f":st{i}")
+        parts.append(f"#st IN ({', '.join(placeholders)})")
+    if query.social_account_id is not None:
+        names["#sa"] = "socialAccountId"
+        values[":sa"] = query.social_account_id
+        parts.append("#sa = :sa")
+    if query.container_id is not None:
+        names["#cn"] = "containerId"
+        values[":cn"] = query.container_id
+        parts.append("#cn = :cn")
+    return (" AND ".join(parts) or None), names, values
