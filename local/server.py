@@ -134,7 +134,10 @@ def make_server(stack: Stack, port: int, host: str = "127.0.0.1") -> ThreadingHT
             if os.environ.get("LOCAL_ACCESS_LOG"):
                 sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # bursts of concurrent partners must not be reset
+
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     return server
 
