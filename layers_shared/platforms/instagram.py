@@ -49,7 +49,7 @@ class InstagramAdapter:
     def submit(self, delivery: Delivery) -> Outcome:
         post = delivery.post
         if post.mode == "draft":
-            return self._draft(delivery, {})
+            return self._draft(delivery, {}, confirming=False)
         if post.mode != "publish":
             return Outcome.failed("UNSUPPORTED_MODE", f"The Instagram adapter does not deliver mode {post.mode!r}.")
         if not post.media:
@@ -73,7 +73,7 @@ class InstagramAdapter:
 
     def poll(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
         if delivery.post.mode == "draft":
-            return self._draft(delivery, state)
+            return self._draft(delivery, state, confirming=True)
         graph = self._graph(delivery)
         if isinstance(graph, Outcome):
             return graph
@@ -85,7 +85,7 @@ class InstagramAdapter:
 
     def confirm(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
         if delivery.post.mode == "draft":
-            return self._draft(delivery, state)
+            return self._draft(delivery, state, confirming=True)
         if not state.get("containerId") and not state.get("childIds"):
             return Outcome.failed("SUBMIT_OUTCOME_UNKNOWN",
                                   "The request to Instagram was sent but its answer was lost.")
@@ -204,10 +204,10 @@ class InstagramAdapter:
 
     # -- draft mode -----------------------------------------------------
 
-    def _draft(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
+    def _draft(self, delivery: Delivery, state: dict[str, Any], *, confirming: bool) -> Outcome:
         """Text the media, then the caption, to the primary operator. Each send
-        carries a stable idempotency key; after a lost answer the chat is read
-        back before anything is sent again."""
+        carries a stable idempotency key; when confirming after a lost answer
+        the chat is read back before anything is sent again."""
         post = delivery.post
         phone = delivery.operator_phone
         if not phone:
@@ -220,21 +220,20 @@ class InstagramAdapter:
         media_key, caption_key = f"{post.id}:ig-draft:media", f"{post.id}:ig-draft:caption"
         chat_id = state.get("chatId")
         try:
+            if not chat_id and confirming:
+                chat_id = self.messaging.find_chat(phone, media_key)
+                if not chat_id:
+                    return Outcome.failed("SEND_OUTCOME_UNKNOWN",
+                                          "The draft text may not have been delivered and could not be confirmed.")
             if not chat_id:
-                if state.get("draftStep") == "media":
-                    chat_id = self.messaging.find_chat(phone, media_key)
-                    if not chat_id:
-                        return Outcome.failed("SEND_OUTCOME_UNKNOWN",
-                                              "The draft text may not have been delivered and could not be confirmed.")
-                else:
-                    first = Message(parts=tuple(Part("media", m.url) for m in post.media), idempotency_key=media_key)
-                    try:
-                        chat_id = self.messaging.create_chat(phone, first).chat_id
-                    except SendOutcomeUnknown:
-                        return Outcome("unknown", state={"draftStep": "media"}, error=LastError(
-                            code="SUBMIT_OUTCOME_UNKNOWN", message="The draft text was sent but no answer came back."))
+                first = Message(parts=tuple(Part("media", m.url) for m in post.media), idempotency_key=media_key)
+                try:
+                    chat_id = self.messaging.create_chat(phone, first).chat_id
+                except SendOutcomeUnknown:
+                    return Outcome("unknown", state={"draftStep": "media"}, error=LastError(
+                        code="SUBMIT_OUTCOME_UNKNOWN", message="The draft text was sent but no answer came back."))
             text = _draft_text(post)
-            if text and not (state.get("draftStep") == "caption" and self.messaging.has_message(chat_id, caption_key)):
+            if text and not (confirming and self.messaging.has_message(chat_id, caption_key)):
                 try:
                     self.messaging.send(chat_id, Message(parts=(Part("text", text),), idempotency_key=caption_key))
                 except (SendOutcomeUnknown, ProviderUnavailable):
@@ -245,11 +244,12 @@ class InstagramAdapter:
         except ProviderRejected as exc:
             return Outcome.failed("PROVIDER_REJECTED", exc.message[:1000],
                                   platform_code=str(exc.code) if exc.code is not None else None)
-        except ProviderUnavailable:
+        except (ProviderUnavailable, SendOutcomeUnknown):
+            if confirming:
+                # Something may already be on the phone: keep confirming, never resubmit.
+                return Outcome("unknown", state=dict(state), error=LastError(
+                    code="SMS_PROVIDER_UNAVAILABLE", message="The messaging provider could not be read."))
             return Outcome.retry("SMS_PROVIDER_UNAVAILABLE", "The messaging provider is unavailable.")
-        except SendOutcomeUnknown:
-            return Outcome("unknown", state=dict(state), error=LastError(
-                code="SUBMIT_OUTCOME_UNKNOWN", message="The draft text could not be confirmed."))
         return Outcome("draft", state={"chatId": chat_id})
 
 
@@ -283,9 +283,11 @@ class _Graph:
         if _ok(resp):
             return Outcome.retry("PLATFORM_UNAVAILABLE", "Instagram created no container id.")
         outcome = self.error(resp)
-        return Outcome.retry("PLATFORM_UNAVAILABLE", outcome.error.message if outcome.error else "not ready",
-                             platform_code=outcome.error.platformCode if outcome.error else None) \
-            if outcome.kind == "processing" else outcome
+        if outcome.kind == "processing":
+            # "Not ready" only makes sense for media_publish; here it means try again.
+            return Outcome.retry("PLATFORM_UNAVAILABLE", outcome.error.message if outcome.error else "not ready",
+                                 platform_code=outcome.error.platformCode if outcome.error else None)
+        return outcome
 
     def container_status(self, container_id: str) -> "tuple[str, str] | Outcome":
         try:

@@ -150,7 +150,8 @@ class _Session:
     def post(self, path: str, body: dict[str, Any]) -> HttpResponse:
         if self.credentials is None or not self.credentials.access_token:
             raise _Stop(_reauth("NO_CREDENTIALS", "The TikTok account has no stored token."))
-        if self.refreshed is None and _expired(self.credentials.expires_at):
+        if (self.refreshed is None and self.credentials.refresh_token
+                and _expired(self.credentials.expires_at)):
             self._refresh()
         resp = self._send(path, body)
         if (_error_code(resp) == "access_token_invalid" and self.refreshed is None

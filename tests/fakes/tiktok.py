@@ -1,0 +1,184 @@
+"""A fake TikTok Content Posting API (platform-apis.md §1).
+
+Answers in TikTok's envelope `{"data", "error": {"code", "message", "log_id"}}`,
+checks bearer tokens and scopes, rotates refresh tokens on refresh, and walks
+each publish through PROCESSING_DOWNLOAD for `processing_polls` status reads
+before its final status.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.http_server import Fault, FakeServer, Request, Response
+
+PRIVACY_LEVELS = {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"}
+
+
+def envelope(data: dict[str, Any] | None = None, code: str = "ok", message: str = "") -> dict[str, Any]:
+    return {"data": data or {}, "error": {"code": code, "message": message, "log_id": "202601010000000000FAKE"}}
+
+
+def error_fault(status: int, code: str, message: str = "", **kw: Any) -> Fault:
+    """A scripted TikTok error answer (the request has no effect)."""
+    return Fault(status=status, body=envelope({}, code, message or code.replace("_", " ")), **kw)
+
+
+@dataclass
+class Publish:
+    publish_id: str
+    kind: str  # video | photo | inbox_video | inbox_photo
+    body: dict[str, Any]
+    polls_left: int
+    final: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeTikTok(FakeServer):
+    def __init__(self, client_key: str = "ck_test", client_secret: str = "cs_test") -> None:
+        super().__init__()
+        self.client_key = client_key
+        self.client_secret = client_secret
+        self.access_tokens: dict[str, set[str]] = {}   # token → scopes
+        self.refresh_tokens: dict[str, set[str]] = {}  # refresh token → scopes
+        self.open_id = "open_fake_1"
+        self.expires_in = 7200
+        self.publishes: dict[str, Publish] = {}
+        self.processing_polls = 2
+        # Final status: FAILED when fail_reason is set, else SEND_TO_USER_INBOX
+        # for inbox uploads and PUBLISH_COMPLETE with these ids for direct posts.
+        self.post_ids: list[int] = [7385912341234567890]
+        self.fail_reason: str | None = None
+        self._ids = itertools.count(123456789)
+
+    # -- test setup -----------------------------------------------------
+
+    def add_account(self, access_token: str, refresh_token: str | None = None,
+                    scopes: tuple[str, ...] = ("video.publish", "video.upload")) -> None:
+        self.access_tokens[access_token] = set(scopes)
+        if refresh_token:
+            self.refresh_tokens[refresh_token] = set(scopes)
+
+    def revoke_access(self, access_token: str) -> None:
+        """The access token expired on TikTok's side (refresh still works)."""
+        self.access_tokens.pop(access_token, None)
+
+    def inits(self) -> list[Request]:
+        return self.calls("POST", r"/v2/post/publish/(video|inbox/video|content)/init/")
+
+    # -- protocol -------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response(404, envelope({}, "not_found", "no such endpoint"))
+        if request.path == "/v2/oauth/token/":
+            return self._token(request)
+        routes = {
+            "/v2/post/publish/video/init/": self._video_init,
+            "/v2/post/publish/inbox/video/init/": self._inbox_init,
+            "/v2/post/publish/content/init/": self._content_init,
+            "/v2/post/publish/status/fetch/": self._status,
+        }
+        route = routes.get(request.path)
+        if route is None:
+            return Response(404, envelope({}, "not_found", "no such endpoint"))
+        scopes = self.access_tokens.get(request.bearer or "")
+        if scopes is None:
+            return Response(401, envelope({}, "access_token_invalid",
+                                          "The access token is invalid or not found in the request."))
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return Response(400, envelope({}, "invalid_param", "Content-Type must be application/json"))
+        body = request.json if isinstance(request.json, dict) else {}
+        return route(body, scopes)
+
+    def _token(self, request: Request) -> Response:
+        form = request.form
+        if form.get("client_key") != self.client_key or form.get("client_secret") != self.client_secret:
+            return Response(401, {"error": "invalid_client", "error_description": "Client key or secret is invalid.",
+                                  "log_id": "fake"})
+        if form.get("grant_type") != "refresh_token":
+            return Response(400, {"error": "unsupported_grant_type", "error_description": "", "log_id": "fake"})
+        scopes = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+        if scopes is None:
+            return Response(400, {"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
+                                  "log_id": "fake"})
+        # Rotation: the old refresh token is gone, a new pair is issued.
+        n = next(self._ids)
+        access, refresh = f"act.rotated{n}", f"rft.rotated{n}"
+        self.access_tokens[access] = scopes
+        self.refresh_tokens[refresh] = scopes
+        return Response(200, {"access_token": access, "expires_in": self.expires_in, "open_id": self.open_id,
+                              "refresh_token": refresh, "refresh_expires_in": 15552000,
+                              "scope": ",".join(sorted(scopes)), "token_type": "Bearer"})
+
+    def _video_init(self, body: dict[str, Any], scopes: set[str]) -> Response:
+        if "video.publish" not in scopes:
+            return _scope_missing()
+        post_info = body.get("post_info") or {}
+        if post_info.get("privacy_level") not in PRIVACY_LEVELS:
+            return Response(400, envelope({}, "invalid_param", "privacy_level is required"))
+        if len(post_info.get("title", "").encode("utf-16-le")) // 2 > 2200:
+            return Response(400, envelope({}, "invalid_param", "title too long"))
+        error = _check_video_source(body)
+        return error or self._created("v_pub_url~v2.", "video", body)
+
+    def _inbox_init(self, body: dict[str, Any], scopes: set[str]) -> Response:
+        if "video.upload" not in scopes:
+            return _scope_missing()
+        error = _check_video_source(body)
+        return error or self._created("v_inbox_url~v2.", "inbox_video", body)
+
+    def _content_init(self, body: dict[str, Any], scopes: set[str]) -> Response:
+        mode = body.get("post_mode")
+        if mode not in ("DIRECT_POST", "MEDIA_UPLOAD") or body.get("media_type") != "PHOTO":
+            return Response(400, envelope({}, "invalid_param", "media_type/post_mode"))
+        if ("video.publish" if mode == "DIRECT_POST" else "video.upload") not in scopes:
+            return _scope_missing()
+        source = body.get("source_info") or {}
+        images = source.get("photo_images")
+        if (source.get("source") != "PULL_FROM_URL" or not isinstance(images, list) or not 1 <= len(images) <= 35
+                or not isinstance(source.get("photo_cover_index"), int)):
+            return Response(400, envelope({}, "invalid_param", "source_info"))
+        post_info = body.get("post_info") or {}
+        if mode == "DIRECT_POST" and post_info.get("privacy_level") not in PRIVACY_LEVELS:
+            return Response(400, envelope({}, "invalid_param", "privacy_level is required"))
+        if len(post_info.get("title", "").encode("utf-16-le")) // 2 > 90:
+            return Response(400, envelope({}, "invalid_param", "title too long"))
+        if mode == "DIRECT_POST":
+            return self._created("p_pub_url~v2.", "photo", body)
+        return self._created("p_inbox_url~v2.", "inbox_photo", body)
+
+    def _created(self, prefix: str, kind: str, body: dict[str, Any]) -> Response:
+        publish_id = f"{prefix}{next(self._ids)}"
+        if self.fail_reason:
+            final = {"status": "FAILED", "fail_reason": self.fail_reason}
+        elif kind.startswith("inbox"):
+            final = {"status": "SEND_TO_USER_INBOX"}
+        else:
+            final = {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": list(self.post_ids)}
+        self.publishes[publish_id] = Publish(publish_id, kind, body, self.processing_polls, final)
+        return Response(200, envelope({"publish_id": publish_id}))
+
+    def _status(self, body: dict[str, Any], scopes: set[str]) -> Response:
+        publish = self.publishes.get(str(body.get("publish_id")))
+        if publish is None:
+            return Response(400, envelope({}, "invalid_publish_id", "The publish_id does not exist."))
+        data: dict[str, Any] = {"status": "PROCESSING_DOWNLOAD", "fail_reason": "",
+                                "publicaly_available_post_id": [], "uploaded_bytes": 0, "downloaded_bytes": 0}
+        if publish.polls_left > 0:
+            publish.polls_left -= 1
+        else:
+            data.update(publish.final, downloaded_bytes=10000)
+        return Response(200, envelope(data))
+
+
+def _scope_missing() -> Response:
+    return Response(401, envelope({}, "scope_not_authorized",
+                                  "The user did not authorize the scope required for completing this request."))
+
+
+def _check_video_source(body: dict[str, Any]) -> Response | None:
+    source = body.get("source_info") or {}
+    if source.get("source") != "PULL_FROM_URL" or not str(source.get("video_url", "")).startswith("https://"):
+        return Response(400, envelope({}, "invalid_param", "source_info.video_url must be an https URL"))
+    return None
