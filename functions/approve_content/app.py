@@ -1,0 +1,14 @@
+"""POST /v1/content/{containerId}/approve — body {note?}; promotes a stashed schedule."""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import approval
+
+endpoint = Endpoint("POST", "/v1/content/{containerId}/approve", scope="content:approve", idempotent=True,
+                    optional_body=True)
+
+
+@endpoint.handle
+def approve(req: Request) -> Response:
+    return approval.approve(req)
+
+
+handler = endpoint.lambda_handler

@@ -1,0 +1,13 @@
+"""GET /v1/projects/{projectId}/social-accounts — filters platform, status; cursor pages."""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import accounts
+
+endpoint = Endpoint("GET", "/v1/projects/{projectId}/social-accounts", scope="social:read")
+
+
+@endpoint.handle
+def list_social_accounts(req: Request) -> Response:
+    return accounts.list_accounts(req)
+
+
+handler = endpoint.lambda_handler

@@ -1,0 +1,13 @@
+"""GET /v1/tiktok-music — the catalog, most used first."""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import music
+
+endpoint = Endpoint("GET", "/v1/tiktok-music", scope="publish:read")
+
+
+@endpoint.handle
+def list_tiktok_music(req: Request) -> Response:
+    return music.list_music(req)
+
+
+handler = endpoint.lambda_handler

@@ -1,0 +1,13 @@
+"""POST /v1/content/{containerId}/reject — body {reason}; drops a stashed schedule."""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import approval
+
+endpoint = Endpoint("POST", "/v1/content/{containerId}/reject", scope="content:approve", idempotent=True)
+
+
+@endpoint.handle
+def reject(req: Request) -> Response:
+    return approval.reject(req)
+
+
+handler = endpoint.lambda_handler

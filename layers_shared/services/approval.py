@@ -1,0 +1,199 @@
+"""Approve (promoting a stashed schedule) and reject.
+
+A stash was valid when it was accepted; the world may have moved since. So on
+approve it is planned again with the same pure rules against what the table
+holds now, and the container update, every post row and the idempotency
+record go in one TransactWriteItems. When the stash no longer holds, approval
+still happens, the stash is dropped and the answer says why, with no rows.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from layers_shared import clock, errors, idempotency
+from layers_shared.domain import approval as rules
+from layers_shared.domain import schedule as schedule_rules
+from layers_shared.http.api import Request, Response
+from layers_shared.http.validation import require
+from layers_shared.models.entities import Container, ScheduledPost
+from layers_shared.models.requests import ApproveBody, RejectBody
+from layers_shared.scheduling import trigger
+from layers_shared.services import scheduling
+from layers_shared.store import items, keys, repo
+from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
+
+ATTEMPTS = 3  # a concurrent stash or decision: read again and decide again
+
+
+class _ContainerChanged(Exception):
+    pass
+
+
+class _IdsTaken(Exception):
+    def __init__(self, taken: list[str]):
+        self.taken = taken
+
+
+def approve(req: Request) -> Response:
+    body = require(ApproveBody, req.json_body())
+    principal = req.principal
+    container = repo.container_of(req.table, principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
+    for _ in range(ATTEMPTS):
+        if rules.approve_move(container) == "already":
+            return Response(200, approved_view(container, None))
+        now = clock.now()
+        posts, promotion = plan_promotion(req.table, principal.organization_id, container, now)
+        try:
+            response = _approve_tx(req.table, container, posts, promotion, now, principal.key_id, body.note, req.claim)
+        except _ContainerChanged:
+            container = _reread(req.table, container.id)
+            continue
+        promoted = response.body["pendingSchedulePromotion"]
+        if promoted and promoted["status"] == "ok":
+            trigger.safely_schedule(posts)
+        return response
+    raise errors.conflict("CONCURRENT_UPDATE", "The content container kept changing during this call; retry.")
+
+
+def plan_promotion(table: Table, organization_id: str, container: Container,
+                   now: datetime) -> tuple[list[ScheduledPost], dict[str, Any] | None]:
+    """The rows a stash becomes now, or the failed block; (no rows, None) without a stash.
+
+    The stashed `scheduledFor` is not checked against the clock again: a time
+    that passed while waiting for approval publishes at once."""
+    pending = container.pendingSchedule
+    if not pending:
+        return [], None
+    try:
+        intent, post_ids = schedule_rules.unstash(pending)
+        world, _project = scheduling.load_world(table, organization_id, container, intent)
+        posts = schedule_rules.plan_posts(intent, world, env=str(pending.get("env", "test")),
+                                          key_id=str(pending.get("apiKeyId", "")), now=now, post_ids=post_ids)
+    except errors.ApiError as error:
+        return [], rules.promotion_failed(error)
+    return posts, rules.promotion_ok([p.id for p in posts])
+
+
+def _approve_tx(table: Table, container: Container, posts: list[ScheduledPost], promotion: dict[str, Any] | None,
+                now: datetime, key_id: str, note: str | None, claim: idempotency.Claim | None) -> Response:
+    """Commit; if a post id was taken meanwhile, commit the approval without rows."""
+    try:
+        return _commit_approval(table, container, posts, promotion, now, key_id, note, claim)
+    except _IdsTaken as taken:
+        failed = rules.promotion_failed(errors.duplicate_id(taken.taken))
+        return _commit_approval(table, container, [], failed, now, key_id, note, claim)
+
+
+def _commit_approval(table: Table, container: Container, posts: list[ScheduledPost],
+                     promotion: dict[str, Any] | None, now: datetime, key_id: str, note: str | None,
+                     claim: idempotency.Claim | None) -> Response:
+    stamp = clock.to_storage(now)
+    sets = ["#a = :approved", "approvedAt = :now", "approvedBy = :by", "updatedAt = :now"]
+    values: dict[str, Any] = {":approved": "approved", ":now": stamp, ":by": key_id, ":pending": "pending"}
+    if note is not None:
+        sets.append("approvalNote = :note")
+        values[":note"] = note
+    names = {"#a": "approvalStatus"}
+    tx = [table.tx_update(keys.container(container.id), "SET " + ", ".join(sets) + " REMOVE pendingSchedule",
+                          names=names, values=values, condition=_same_stash(container, names, values))]
+    tx += [table.tx_put(items.to_item(p), condition="attribute_not_exists(PK)") for p in posts]
+    approved = container.model_copy(update={"approvalStatus": "approved", "approvedAt": stamp, "approvedBy": key_id})
+    response = Response(200, approved_view(approved, promotion))
+    _transact(table, tx, claim, response, post_ids=[p.id for p in posts])
+    return response
+
+
+def _same_stash(container: Container, names: dict[str, str], values: dict[str, Any]) -> str:
+    """Still pending, with the very stash we planned: a schedule that replaced it
+    meanwhile must not be dropped unpromoted."""
+    condition = "#a = :pending"
+    pending = container.pendingSchedule
+    if not pending:
+        return condition + " AND attribute_not_exists(pendingSchedule)"
+    names["#ps"] = "pendingSchedule"
+    values[":stashedAt"] = pending.get("stashedAt", "")
+    condition += " AND #ps.stashedAt = :stashedAt"
+    first = rules.stashed_ids(pending)[:1]
+    if first:
+        values[":first"] = first[0]
+        condition += " AND #ps.targets[0].scheduledPostId = :first"
+    return condition
+
+
+def _transact(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim | None, response: Response,
+              post_ids: list[str]) -> None:
+    """tx[0] is the container, tx[1..] the posts, then the idempotency record."""
+    if claim is not None:
+        tx.append(claim.completion_item(idempotency.StoredResponse(response.status, response.body, response.headers)))
+    try:
+        table.transact(tx)
+    except TransactionCanceled as exc:
+        failed = {i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed"}
+        taken = [post_ids[i - 1] for i in sorted(failed) if 1 <= i <= len(post_ids)]
+        if taken:
+            raise _IdsTaken(taken) from None
+        if 0 in failed:
+            raise _ContainerChanged() from None
+        raise errors.idempotency_in_progress() from None
+    if claim is not None:
+        claim.mark_completed()
+
+
+def reject(req: Request) -> Response:
+    body = require(RejectBody, req.json_body())
+    principal = req.principal
+    container = repo.container_of(req.table, principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
+    for _ in range(ATTEMPTS):
+        if rules.reject_move(container) == "already":
+            return Response(200, rejected_view(container, []))
+        stamp = clock.to_storage(clock.now())
+        dropped = rules.stashed_ids(container.pendingSchedule)
+        try:
+            # Whatever stash is there goes, even one written after our read.
+            req.table.update(
+                keys.container(container.id),
+                "SET #a = :rejected, rejectedAt = :now, rejectedBy = :by, rejectionReason = :reason, "
+                "updatedAt = :now REMOVE pendingSchedule",
+                names={"#a": "approvalStatus"},
+                values={":rejected": "rejected", ":now": stamp, ":by": principal.key_id, ":reason": body.reason,
+                        ":pending": "pending"},
+                condition="#a = :pending",
+            )
+        except ConditionFailed:
+            container = _reread(req.table, container.id)
+            continue
+        rejected = container.model_copy(update={"approvalStatus": "rejected", "rejectedAt": stamp,
+                                                "rejectedBy": principal.key_id, "rejectionReason": body.reason})
+        return Response(200, rejected_view(rejected, dropped))
+    raise errors.conflict("CONCURRENT_UPDATE", "The content container kept changing during this call; retry.")
+
+
+def _reread(table: Table, container_id: str) -> Container:
+    found = items.from_item(Container, table.get(keys.container(container_id), consistent=True))
+    if found is None:
+        raise errors.not_found("Content container", container_id, containerId=container_id)
+    return found
+
+
+def approved_view(container: Container, promotion: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": container.id,
+        "approvalStatus": "approved",
+        "approvedAt": clock.to_wire(container.approvedAt),
+        "approvedBy": container.approvedBy,
+        "pendingSchedulePromotion": promotion,
+    }
+
+
+def rejected_view(container: Container, dropped: list[str]) -> dict[str, Any]:
+    return {
+        "id": container.id,
+        "approvalStatus": "rejected",
+        "rejectedAt": clock.to_wire(container.rejectedAt),
+        "rejectedBy": container.rejectedBy,
+        "rejectionReason": container.rejectionReason,
+        "droppedScheduledPostIds": dropped,
+    }
