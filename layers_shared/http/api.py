@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler import Response as PowertoolsResponse
 
 from layers_shared import auth, errors, ids, idempotency, ratelimit
 from layers_shared.http import validation
@@ -84,9 +81,6 @@ class Endpoint:
         self.endpoint_class = READ if self.method == "GET" else WRITE
         self._table = table
         self._fn: Handler | None = None
-        self._resolver = APIGatewayRestResolver()
-        self._resolver.route(rule=re.sub(r"\{(\w+)\}", r"<\1>", path), method=self.method)(self._route)
-        self._resolver.not_found(self._not_found)
 
     @property
     def table(self) -> Table:
@@ -99,20 +93,25 @@ class Endpoint:
         return fn
 
     def lambda_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return self._resolver.resolve(event, context)
+        """API Gateway (REST, proxy integration) event -> proxy response.
+
+        API Gateway has already routed the request to this function (one route
+        per function), so no in-process router is loaded: it would only add
+        cold-start time."""
+        if (event.get("httpMethod") or "").upper() != self.method:
+            request_id = ids.new_request_id()
+            error = errors.ApiError(404, "NOT_FOUND", "No such route.")
+            return _render(_error_response(error, request_id), request_id)
+        path_params = {k: v for k, v in (event.get("pathParameters") or {}).items() if isinstance(v, str)}
+        return self._route(event, path_params)
 
     # -- pipeline ---------------------------------------------------------------------
 
-    def _not_found(self, _exc: Exception) -> PowertoolsResponse:
-        error = errors.ApiError(404, "NOT_FOUND", "No such route.")
-        return _render(_error_response(error, ids.new_request_id()), ids.new_request_id())
-
-    def _route(self, **path_params: str) -> PowertoolsResponse:
+    def _route(self, event: dict[str, Any], path_params: dict[str, str]) -> dict[str, Any]:
         started = time.perf_counter()
         request_id = ids.new_request_id()
         logger.append_keys(request_id=request_id)
-        event = self._resolver.current_event
-        headers = {k.lower(): v for k, v in (event.headers or {}).items() if isinstance(v, str)}
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
         extra_headers: dict[str, str] = {}
         claim: idempotency.Claim | None = None
         try:
@@ -125,7 +124,7 @@ class Endpoint:
             extra_headers.update(budget.headers())
             request = Request(
                 method=self.method, route=self.path, path=dict(path_params),
-                query=_multi_query(event.raw_event), headers=headers, raw_body=_body_text(event.raw_event),
+                query=_multi_query(event), headers=headers, raw_body=_body_text(event),
                 request_id=request_id, principal=principal, table=self.table, optional_body=self.optional_body,
             )
             key = idempotency.validate_key(headers.get("idempotency-key")) if self.idempotent else None
@@ -162,7 +161,7 @@ class Endpoint:
             response.headers.update(error.headers)
             return response
 
-    def _finish(self, response: Response, request_id: str, extra: dict[str, str], started: float) -> PowertoolsResponse:
+    def _finish(self, response: Response, request_id: str, extra: dict[str, str], started: float) -> dict[str, Any]:
         response.headers = {**response.headers, **extra}
         logger.info("request", extra={"method": self.method, "route": self.path, "status": response.status,
                                       "ms": round((time.perf_counter() - started) * 1000, 1)})
@@ -173,10 +172,10 @@ def _error_response(error: errors.ApiError, request_id: str) -> Response:
     return Response(error.status, error.body(request_id), {})
 
 
-def _render(response: Response, request_id: str) -> PowertoolsResponse:
-    headers = {**response.headers, "X-Request-Id": request_id}
-    return PowertoolsResponse(status_code=response.status, content_type="application/json",
-                              body=json.dumps(response.body, separators=(",", ":"), ensure_ascii=False), headers=headers)
+def _render(response: Response, request_id: str) -> dict[str, Any]:
+    headers = {**response.headers, "Content-Type": "application/json", "X-Request-Id": request_id}
+    return {"statusCode": response.status, "headers": headers, "isBase64Encoded": False,
+            "body": json.dumps(response.body, separators=(",", ":"), ensure_ascii=False)}
 
 
 def _multi_query(event: dict[str, Any]) -> dict[str, list[str]]:

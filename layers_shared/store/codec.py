@@ -1,46 +1,64 @@
-"""Python values <-> DynamoDB attribute values (floats travel as Decimal)."""
+"""Python values <-> DynamoDB attribute values.
+
+Hand-written instead of boto3's TypeSerializer so that importing a function
+does not import boto3 (cold start: see docs/benchmarks.md). Numbers travel as
+strings, as the wire format wants; whole numbers come back as int.
+"""
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-_ser = TypeSerializer()
-_de = TypeDeserializer()
+def value(v: Any) -> dict[str, Any]:
+    if v is None:
+        return {"NULL": True}
+    if isinstance(v, bool):
+        return {"BOOL": v}
+    if isinstance(v, str):
+        return {"S": v}
+    if isinstance(v, (int, Decimal)):
+        return {"N": str(v)}
+    if isinstance(v, float):
+        return {"N": repr(v)}
+    if isinstance(v, (bytes, bytearray)):
+        return {"B": bytes(v)}
+    if isinstance(v, dict):
+        return {"M": {str(k): value(x) for k, x in v.items()}}
+    if isinstance(v, (list, tuple)):
+        return {"L": [value(x) for x in v]}
+    raise TypeError(f"cannot store {type(v).__name__} in DynamoDB")
 
 
-def _prepare(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _prepare(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_prepare(v) for v in value]
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return [_plain(v) for v in sorted(value)]
-    return value
+def plain(attr: dict[str, Any]) -> Any:
+    (kind, v), = attr.items()
+    if kind == "S":
+        return v
+    if kind == "N":
+        number = Decimal(v)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "BOOL":
+        return bool(v)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: plain(x) for k, x in v.items()}
+    if kind == "L":
+        return [plain(x) for x in v]
+    if kind == "B":
+        return v
+    if kind == "SS":
+        return sorted(v)
+    if kind == "NS":
+        return sorted(plain({"N": x}) for x in v)
+    raise TypeError(f"unknown DynamoDB type {kind}")
 
 
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(_prepare(v)) for k, v in item.items()}
-
-
-def value(v: Any) -> dict[str, Any]:
-    return _ser.serialize(_prepare(v))
+    return {k: value(v) for k, v in item.items()}
 
 
 def deserialize(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
-    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+    return {k: plain(v) for k, v in item.items()}
