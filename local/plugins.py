@@ -1,3 +1,4 @@
 """Local-only extras that hook into the stack at startup. Imported by
 `local.server.main` and by the tests; one import per plugin module."""
 from local import sandbox_routes  # noqa: F401
+from local import publisher_loop  # noqa: F401

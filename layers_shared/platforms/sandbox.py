@@ -1,0 +1,118 @@
+"""The sandbox platform behind `lp_test_` keys (spec/seed-fixture.md,
+"Sandbox behaviour"): deterministic, no network.
+
+The account's `sandbox.outcome` decides: `success`, `reject`, `transient:<n>`
+(the first n submits fail with a retryable error), `unknown` (the submit
+"times out" although the post was created). An Instagram personal account
+always fails `publish`, as the Graph API does.
+
+Like a real platform, every submit that succeeds creates a post and records a
+delivery; nothing here dedupes, so a double submit by the publisher would be
+visible in `GET /_local/sandbox/deliveries`. What the sandbox created and how
+many submits it saw live in the table (item `SBXPOST#<postId>`), so they
+survive across invocations and workers.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any
+
+from layers_shared.models.entities import LastError
+from layers_shared.platforms.port import Delivery, Outcome
+from layers_shared.sandbox import deliveries
+from layers_shared.store.table import Table
+
+PERSONAL_ACCOUNT_MESSAGE = "(#10) Application does not have permission for this action"
+_TRANSIENT = re.compile(r"^transient:(\d+)$")
+
+
+def state_key(post_id: str) -> dict[str, str]:
+    return {"PK": f"SBXPOST#{post_id}", "SK": "META"}
+
+
+class SandboxAdapter:
+    def __init__(self, table: Table):
+        self.table = table
+
+    # -- the port -------------------------------------------------------
+
+    def submit(self, delivery: Delivery) -> Outcome:
+        post, account = delivery.post, delivery.account
+        if post.platform == "instagram" and post.mode == "publish" and account.instagramAccountType == "personal":
+            return Outcome.failed("PLATFORM_REJECTED", PERSONAL_ACCOUNT_MESSAGE, "10")
+        if post.platform == "instagram" and post.mode == "draft" and not delivery.operator_phone:
+            return Outcome.failed("OPERATOR_PHONE_UNVERIFIED",
+                                  "The organization's primary operator has no verified phone number.")
+        rule = (account.sandbox.outcome or "success").strip()
+        if rule == "reject":
+            return Outcome.failed("PLATFORM_REJECTED", "The sandbox platform rejected the post (outcome 'reject').",
+                                  "sandbox_reject")
+        transient = _TRANSIENT.match(rule)
+        if transient:
+            seen = self._count_submit(post.id)
+            failing = int(transient.group(1))
+            if seen <= failing:
+                return Outcome.retry("PLATFORM_UNAVAILABLE",
+                                     f"The sandbox platform is temporarily unavailable (attempt {seen} of {failing} "
+                                     "failing).", "sandbox_transient")
+        created = self._create(delivery)
+        if rule == "unknown":
+            return Outcome("unknown", error=LastError(
+                code="SUBMIT_OUTCOME_UNKNOWN", message="The sandbox submit timed out (the post was created)."))
+        return created
+
+    def poll(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
+        return self.confirm(delivery, state)
+
+    def confirm(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
+        """A read: what the sandbox platform holds for this post. Never creates."""
+        item = self.table.get(state_key(delivery.post.id), consistent=True)
+        if item and int(item.get("created") or 0) > 0:
+            return _success(delivery, item["externalId"])
+        return Outcome.failed("SUBMIT_OUTCOME_UNKNOWN",
+                              "The post was sent but the platform has no record of it; it was not sent again.")
+
+    # -- the sandbox platform's own records -----------------------------
+
+    def _count_submit(self, post_id: str) -> int:
+        item = self.table.update(state_key(post_id), "ADD submits :one SET #t = :t",
+                                 names={"#t": "type"}, values={":one": 1, ":t": "SBXPOST"}, return_new=True)
+        return int((item or {}).get("submits") or 0)
+
+    def _create(self, delivery: Delivery) -> Outcome:
+        post = delivery.post
+        external_id = external_id_for(post.platform, post.id)
+        self.table.update(state_key(post.id), "ADD created :one SET externalId = :x, #t = :t",
+                          names={"#t": "type"}, values={":one": 1, ":x": external_id, ":t": "SBXPOST"})
+        deliveries.record(self.table, "post", scheduledPostId=post.id, socialAccountId=post.socialAccountId,
+                          platform=post.platform, mode=post.mode, externalId=external_id)
+        return _success(delivery, external_id)
+
+
+def _success(delivery: Delivery, external_id: str) -> Outcome:
+    post = delivery.post
+    if post.mode == "draft":
+        return Outcome("draft", external_id=external_id)
+    return Outcome("published", external_id=external_id,
+                   external_url=external_url_for(post.platform, delivery.account.handle, external_id))
+
+
+def external_id_for(platform: str, post_id: str) -> str:
+    """Stable, platform-looking ids: TikTok's are 19 digits, Instagram media ids 17."""
+    digest = int(hashlib.sha256(post_id.encode()).hexdigest(), 16)
+    if platform == "tiktok":
+        return "73" + f"{digest % 10 ** 17:017d}"
+    return "179" + f"{digest % 10 ** 14:014d}"
+
+
+def shortcode(external_id: str) -> str:
+    raw = hashlib.sha256(external_id.encode()).digest()[:8]
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")[:11]
+
+
+def external_url_for(platform: str, handle: str, external_id: str) -> str:
+    if platform == "tiktok":
+        return f"https://www.tiktok.com/@{handle}/video/{external_id}"
+    return f"https://www.instagram.com/p/{shortcode(external_id)}/"

@@ -1,0 +1,117 @@
+"""The conditional writes that make publishing at-most-once.
+
+Every write that moves a post forward names what it expects to find: the
+claim expects `queued` at the expected `scheduledFor` and no later than now;
+every later write expects `publishing` with the caller's `attemptToken`. Only
+one caller can hold a token, so only one can submit or finish a post.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from layers_shared import clock
+from layers_shared.publisher.messages import Action
+from layers_shared.store import items, keys
+from layers_shared.store.table import ConditionFailed, Table
+
+NAMES = {"#s": "status", "#sf": "scheduledFor", "#tok": "attemptToken", "#lease": "leaseUntil",
+         "#started": "submitStartedAt", "#next": "nextAction", "#att": "attempts", "#at": "attemptedAt",
+         "#upd": "updatedAt", "#wq": "GSI2PK", "#wqs": "GSI2SK"}
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def lease_attrs(post_id: str, until: datetime) -> dict[str, str]:
+    """The post's place in the `publishing` work queue, ordered by lease end."""
+    stamp = clock.to_storage(until)
+    attrs = items.work_queue_attrs(post_id, "publishing", stamp)
+    return {":lease": stamp, ":wq": attrs["GSI2PK"], ":wqs": attrs["GSI2SK"]}
+
+
+def _names(expression: str) -> dict[str, str]:
+    used = set(re.findall(r"#\w+", expression))
+    return {k: v for k, v in NAMES.items() if k in used}
+
+
+def _update(table: Table, post_id: str, expression: str, condition: str,
+            values: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return table.update(keys.scheduled_post(post_id), expression, names=_names(expression + " " + condition),
+                            values=values, condition=condition, return_new=True)
+    except ConditionFailed:
+        return None
+
+
+def claim(table: Table, post_id: str, expected_scheduled_for: str, now: datetime,
+          lease: float) -> tuple[str, dict[str, Any]] | None:
+    """`queued -> publishing` and "a submit starts now", in one conditional
+    write. None when the post is not queued, was rescheduled (another
+    `scheduledFor`) or is not due yet: the firing was a duplicate, stale or early."""
+    token, stamp = new_token(), clock.to_storage(now)
+    expression = ("SET #s = :publishing, #at = if_not_exists(#at, :now), #att = if_not_exists(#att, :zero) + :one, "
+                  "#tok = :tok, #lease = :lease, #started = :now, #next = :submit, #upd = :now, "
+                  "#wq = :wq, #wqs = :wqs")
+    condition = "#s = :queued AND #sf = :expected AND #sf <= :now"
+    values = {":publishing": "publishing", ":queued": "queued", ":expected": expected_scheduled_for,
+              ":now": stamp, ":zero": 0, ":one": 1, ":tok": token, ":submit": "submit",
+              **lease_attrs(post_id, now + timedelta(seconds=lease))}
+    item = _update(table, post_id, expression, condition, values)
+    return (token, item) if item is not None else None
+
+
+def take_step(table: Table, post_id: str, token: str, action: Action, now: datetime,
+              lease: float) -> tuple[str, dict[str, Any]] | None:
+    """Exchange the token a message carries for a fresh one (duplicates of the
+    message then find a stale token and do nothing) and extend the lease."""
+    fresh, stamp = new_token(), clock.to_storage(now)
+    expression = "SET #tok = :fresh, #lease = :lease, #upd = :now, #wqs = :wqs"
+    condition = "#s = :publishing AND #tok = :tok AND #next = :action"
+    values = {":publishing": "publishing", ":tok": token, ":fresh": fresh, ":action": action, ":now": stamp,
+              **lease_attrs(post_id, now + timedelta(seconds=lease))}
+    values.pop(":wq")
+    item = _update(table, post_id, expression, condition, values)
+    return (fresh, item) if item is not None else None
+
+
+def start_submit(table: Table, post_id: str, token: str, now: datetime) -> dict[str, Any] | None:
+    """Recorded before every submit after the first: a crash from here on is
+    recovered by a read (confirm), never by another submit."""
+    stamp = clock.to_storage(now)
+    expression = "SET #started = :now, #att = if_not_exists(#att, :zero) + :one, #upd = :now"
+    condition = "#s = :publishing AND #tok = :tok AND attribute_not_exists(#started)"
+    values = {":publishing": "publishing", ":tok": token, ":now": stamp, ":zero": 0, ":one": 1}
+    return _update(table, post_id, expression, condition, values)
+
+
+def recover(table: Table, item: dict[str, Any], now: datetime, lease: float) -> tuple[str, Action] | None:
+    """Take over a post whose lease ran out (its worker died or its message was
+    lost). A submit that had started is only ever confirmed."""
+    post_id, old = item["id"], item.get("attemptToken")
+    if not old:
+        return None
+    action: Action = "confirm" if item.get("submitStartedAt") else item.get("nextAction") or "confirm"
+    fresh, stamp = new_token(), clock.to_storage(now)
+    expression = "SET #tok = :fresh, #next = :action, #lease = :lease, #upd = :now, #wqs = :wqs"
+    condition = "#s = :publishing AND #tok = :tok AND #lease <= :now"
+    values = {":publishing": "publishing", ":tok": old, ":fresh": fresh, ":action": action, ":now": stamp,
+              **lease_attrs(post_id, now + timedelta(seconds=lease))}
+    values.pop(":wq")
+    return (fresh, action) if _update(table, post_id, expression, condition, values) is not None else None
+
+
+def finish(table: Table, post_id: str, token: str, expression: str, values: dict[str, Any],
+           extra_names: dict[str, str] | None = None) -> bool:
+    """Apply an outcome, only while the caller still holds the post."""
+    condition = "#s = :publishing AND #tok = :tok"
+    names = {**_names(expression + " " + condition), **(extra_names or {})}
+    try:
+        table.update(keys.scheduled_post(post_id), expression, names=names,
+                     values={**values, ":publishing": "publishing", ":tok": token}, condition=condition)
+    except ConditionFailed:
+        return False
+    return True

@@ -1,0 +1,131 @@
+"""Deliver one post, one step at a time: the work behind each queue message.
+
+A `publish` message re-reads the post, gathers what the adapter needs, claims
+the post (which also records that a submit starts) and submits. A `step`
+message continues a claimed post: it first exchanges its token for a fresh one
+(so a duplicate message does nothing), then submits again, polls or confirms.
+Either way the adapter's outcome is applied with a write conditional on the
+token, and a follow-up, if any, is a delayed message: nobody waits in here.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from layers_shared import clock
+from layers_shared.models.entities import LastError, ScheduledPost
+from layers_shared.platforms.port import Delivery, Outcome
+from layers_shared.publisher import adapters, claim, messages, outcome as rules
+from layers_shared.publisher.queue import Outgoing, Queue
+from layers_shared.publisher.settings import Timings, timings as current_timings
+from layers_shared.secrets.vault import TokenVault
+from layers_shared.store import items, keys
+from layers_shared.store.table import ConditionFailed, Table
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    def __init__(self, table: Table, queue: Queue, *, adapter_for: adapters.AdapterFactory | None = None,
+                 vault: TokenVault | None = None, timings: Timings | None = None):
+        self.table = table
+        self.queue = queue
+        self.adapter_for = adapter_for or adapters.default_factory(table)
+        self.vault = vault or adapters.default_vault(table)
+        self.timings = timings or current_timings()
+
+    # -- messages -------------------------------------------------------
+
+    def handle(self, body: dict[str, Any]) -> str:
+        """One queue message; returns what happened (for logs and tests)."""
+        kind = body.get("kind")
+        if kind == "publish" and isinstance(body.get("postId"), str) and isinstance(body.get("scheduledFor"), str):
+            return self.publish(body["postId"], body["scheduledFor"])
+        if kind == "step" and body.get("action") in ("submit", "poll", "confirm"):
+            return self.step(str(body.get("postId")), str(body.get("token")), body["action"])
+        if kind == "slot" and isinstance(body.get("slot"), str):
+            from layers_shared.publisher import sweep
+
+            return f"fanned-out:{sweep.fan_out(self.table, self.queue, body['slot'], clock.now())}"
+        log.warning("ignoring a message the publisher does not know: %s", kind)
+        return "ignored"
+
+    def publish(self, post_id: str, expected: str) -> str:
+        now = clock.now()
+        post = items.from_item(ScheduledPost, self.table.get(keys.scheduled_post(post_id), consistent=True))
+        if post is None or post.status != "queued" or post.scheduledFor != expected:
+            return "skipped"  # canceled, rescheduled, or already claimed: a stale or duplicate firing
+        if post.scheduledFor > clock.to_storage(now):
+            return "early"
+        delivery = adapters.delivery_for(self.table, self.vault, post)
+        held = claim.claim(self.table, post_id, expected, now, self.timings.lease)
+        if held is None:
+            return "lost-claim"
+        token, item = held
+        if isinstance(delivery, Outcome):
+            return self._record(item, token, delivery)
+        delivery.post = ScheduledPost.model_validate(item)
+        outcome = _call(lambda: self.adapter_for(delivery.post).submit(delivery))
+        return self._record(item, token, outcome, delivery)
+
+    def step(self, post_id: str, token: str, action: messages.Action) -> str:
+        held = claim.take_step(self.table, post_id, token, action, clock.now(), self.timings.lease)
+        if held is None:
+            return "stale"
+        token, item = held
+        post = ScheduledPost.model_validate(item)
+        delivery = adapters.delivery_for(self.table, self.vault, post)
+        if isinstance(delivery, Outcome):
+            return self._record(item, token, delivery)
+        adapter = self.adapter_for(post)
+        state = dict(item.get("platformState") or {})
+        if action == "submit":
+            started = claim.start_submit(self.table, post_id, token, clock.now())
+            if started is None:
+                return "stale"
+            item = started
+            delivery.post = ScheduledPost.model_validate(item)
+            outcome = _call(lambda: adapter.submit(delivery))
+        elif action == "poll":
+            outcome = _call(lambda: adapter.poll(delivery, state))
+        else:
+            outcome = _call(lambda: adapter.confirm(delivery, state))
+        return self._record(item, token, outcome, delivery)
+
+    # -- outcomes -------------------------------------------------------
+
+    def _record(self, item: dict[str, Any], token: str, outcome: Outcome, delivery: Delivery | None = None) -> str:
+        # Account side effects first: a rotated refresh token must be kept even
+        # if this worker has lost the post in the meantime.
+        if outcome.new_credentials is not None and delivery is not None:
+            self.vault.put(delivery.account.id, outcome.new_credentials)
+        if outcome.account_status:
+            self._set_account_status(item["socialAccountId"], outcome.account_status)
+        now = clock.now()
+        decision = rules.decide(item, outcome, now, self.timings)
+        if not rules.apply(self.table, item["id"], token, decision, now, self.timings):
+            return "stale"
+        if decision.next is not None:
+            action, delay = decision.next
+            self.queue.send([Outgoing(messages.step(item["id"], token, action), delay)])
+            return f"wait:{action}"
+        return decision.status or "?"
+
+    def _set_account_status(self, account_id: str, status: str) -> None:
+        try:
+            self.table.update(keys.social_account(account_id), "SET #s = :s, updatedAt = :now",
+                              names={"#s": "status"},
+                              values={":s": status, ":now": clock.to_storage(clock.now())},
+                              condition="attribute_exists(PK)")
+        except ConditionFailed:
+            pass
+
+
+def _call(fn: Callable[[], Outcome]) -> Outcome:
+    """An adapter that raises has not told us whether anything went out: treat
+    it like a lost answer (confirm later by a read)."""
+    try:
+        return fn()
+    except Exception as exc:
+        log.exception("platform adapter raised; the outcome will be confirmed by a read")
+        return Outcome("unknown", error=LastError(code="ADAPTER_ERROR", message=type(exc).__name__))

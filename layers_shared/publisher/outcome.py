@@ -1,0 +1,108 @@
+"""What an adapter's `Outcome` does to a post: a pure decision, then one
+conditional write (`claim.finish`).
+
+- published / draft / failed: terminal; the post leaves the work queue.
+- processing: remember the platform's state, read it again later (a delayed
+  message, growing waits), never by sleeping here.
+- unknown: the submit's answer was lost; confirm by a read later.
+- retry: nothing happened on the platform; submit again after a backoff, at
+  most `max_attempts` submits within `retry_window` of the first, else failed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from layers_shared import clock
+from layers_shared.models.entities import LastError
+from layers_shared.platforms.port import Outcome
+from layers_shared.publisher import claim
+from layers_shared.publisher.messages import Action
+from layers_shared.publisher.settings import MAX_SQS_DELAY, Timings
+from layers_shared.store.table import Table
+
+TERMINAL_REMOVE = ["GSI2PK", "GSI2SK", "leaseUntil", "submitStartedAt", "nextAction", "waitingSince"]
+
+
+@dataclass
+class Decision:
+    status: str | None                      # the terminal status, or None while publishing
+    set: dict[str, Any] = field(default_factory=dict)
+    remove: list[str] = field(default_factory=list)
+    next: tuple[Action, float] | None = None  # the follow-up message and its delay (seconds)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status is not None
+
+
+def decide(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timings) -> Decision:
+    """`post` is the item as the worker holds it (attempts, attemptedAt, polls, waitingSince)."""
+    stamp = clock.to_storage(now)
+    if outcome.kind in ("published", "draft"):
+        values: dict[str, Any] = {"status": outcome.kind, "publishedAt": stamp}
+        if outcome.external_id is not None:
+            values["externalId"] = outcome.external_id
+        if outcome.external_url is not None:
+            values["externalUrl"] = outcome.external_url
+        return Decision(outcome.kind, values, TERMINAL_REMOVE + ["lastError"])
+    if outcome.kind == "failed":
+        return _failed(outcome.error or LastError(code="PLATFORM_ERROR", message="The platform refused the post."))
+    if outcome.kind == "retry":
+        return _retry(post, outcome, now, timings)
+    # processing or unknown: wait, then read the platform again
+    since = clock.from_storage(post.get("waitingSince")) or now
+    if now - since > timedelta(seconds=timings.processing_limit):
+        return _failed(LastError(code="PROCESSING_TIMEOUT",
+                                 message="The platform did not finish processing the post in time."))
+    polls = int(post.get("polls") or 0)
+    delay = outcome.retry_after if outcome.retry_after else min(timings.poll_base * 2 ** polls, timings.poll_cap)
+    values = {"polls": polls + 1, "waitingSince": clock.to_storage(since)}
+    if outcome.state:
+        values["platformState"] = outcome.state
+    if outcome.error is not None:
+        values["lastTransientError"] = outcome.error.model_dump(exclude_none=True)
+    action: Action = "poll" if outcome.kind == "processing" else "confirm"
+    return Decision(None, {**values, "nextAction": action}, ["submitStartedAt"],
+                    (action, min(delay, MAX_SQS_DELAY)))
+
+
+def _failed(error: LastError) -> Decision:
+    return Decision("failed", {"status": "failed", "lastError": error.model_dump(exclude_none=True)},
+                    list(TERMINAL_REMOVE))
+
+
+def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timings) -> Decision:
+    error = outcome.error or LastError(code="PLATFORM_UNAVAILABLE", message="The platform is unavailable.")
+    attempts = int(post.get("attempts") or 1)
+    first = clock.from_storage(post.get("attemptedAt")) or now
+    delay = max(outcome.retry_after or 0.0, timings.retry_base * 2 ** (attempts - 1))
+    delay = min(delay, MAX_SQS_DELAY)
+    window_ends = first + timedelta(seconds=timings.retry_window)
+    if attempts >= timings.max_attempts or now + timedelta(seconds=delay) > window_ends:
+        return _failed(error)
+    values = {"nextAction": "submit", "lastTransientError": error.model_dump(exclude_none=True)}
+    return Decision(None, values, ["submitStartedAt"], ("submit", delay))
+
+
+def apply(table: Table, post_id: str, token: str, decision: Decision, now: datetime,
+          timings: Timings) -> bool:
+    """One conditional write; False when the caller no longer holds the post."""
+    sets = {**decision.set, "updatedAt": clock.to_storage(now)}
+    removes = list(decision.remove)
+    if decision.next is not None:
+        lease_until = now + timedelta(seconds=decision.next[1] + timings.lease)
+        lease = claim.lease_attrs(post_id, lease_until)
+        sets.update({"leaseUntil": lease[":lease"], "GSI2SK": lease[":wqs"]})
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parts = []
+    for i, (name, value) in enumerate(sets.items()):
+        names[f"#f{i}"], values[f":v{i}"] = name, value
+        parts.append(f"#f{i} = :v{i}")
+    expression = "SET " + ", ".join(parts)
+    if removes:
+        names.update({f"#r{i}": name for i, name in enumerate(removes)})
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+    return claim.finish(table, post_id, token, expression, values, extra_names=names)

@@ -1,0 +1,187 @@
+"""The local stack's stand-in for EventBridge Scheduler, the SQS event source
+mapping and the sweeper's rate(1 minute) schedule.
+
+At startup it creates the publish queues in moto and installs the real
+`EventBridgeTrigger`, so the API creates real (moto) schedules. A daemon thread
+then, every quarter second: fires the schedules whose `at()` time has passed
+into the publisher (and deletes them, as `ActionAfterCompletion: DELETE`
+would), drains the publish queue into the publisher as SQS batch events
+(moto honours `DelaySeconds`), and every few seconds runs the sweeper.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+from local import aws_world, events, routes, server
+
+log = logging.getLogger(__name__)
+
+ACCOUNT = "123456789012"
+FUNCTION_NAME = "layers-publisher-local"
+FUNCTION_ARN = f"arn:aws:lambda:{aws_world.REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/layers-scheduler-local"
+TICK = 0.25
+SWEEP_EVERY = 2.0
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+
+
+class PublisherLoop:
+    def __init__(self, stack: server.Stack):
+        self.stack = stack
+        self.group = os.environ.get("SCHEDULE_GROUP", aws_world.SCHEDULE_GROUP)
+        self._stopping = threading.Event()
+        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="publisher")
+        self._thread = threading.Thread(target=self._run, name="publisher-loop", daemon=True)
+        self._last_sweep = 0.0
+        self.fired: list[str] = []  # schedule names fired so far (tests, debugging)
+
+    # -- setup ------------------------------------------------------------------
+
+    def install(self) -> None:
+        from layers_shared import aws
+        from layers_shared.scheduling import trigger
+
+        sqs = aws.client("sqs")
+        dlq = sqs.create_queue(QueueName="layers-publish-dlq-local")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.queue_url = sqs.create_queue(QueueName="layers-publish-local", Attributes={
+            "VisibilityTimeout": "60",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+        })["QueueUrl"]
+        scheduler_dlq = sqs.create_queue(QueueName="layers-scheduler-dlq-local")["QueueUrl"]
+        scheduler_dlq_arn = sqs.get_queue_attributes(QueueUrl=scheduler_dlq,
+                                                     AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        os.environ.update({"PUBLISH_QUEUE_URL": self.queue_url, "PUBLISHER_FUNCTION_ARN": FUNCTION_ARN,
+                           "SCHEDULER_ROLE_ARN": ROLE_ARN, "SCHEDULER_DLQ_ARN": scheduler_dlq_arn})
+        trigger.use(trigger.EventBridgeTrigger(group=self.group, target_arn=FUNCTION_ARN, role_arn=ROLE_ARN,
+                                               dlq_arn=scheduler_dlq_arn, invoke_now=self.invoke_async))
+        self._thread.start()
+
+    def stop(self) -> None:
+        from layers_shared.scheduling import trigger
+
+        self._stopping.set()
+        self._thread.join(timeout=10)
+        self._workers.shutdown(wait=True, cancel_futures=True)
+        trigger.use(None)
+
+    # -- the publisher, as Lambda would run it ------------------------------------
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        handler = routes.load_handler("functions/publisher/", "app.handler")
+        return handler(event, events.LambdaContext(FUNCTION_NAME))
+
+    def invoke_async(self, event: dict[str, Any]) -> None:
+        """`InvocationType: Event`: returns at once."""
+        if not self._stopping.is_set():
+            self._workers.submit(self._safely, event)
+
+    def _safely(self, event: dict[str, Any]) -> Any:
+        try:
+            return self.invoke(event)
+        except Exception:
+            log.exception("publisher invocation failed")
+            return None
+
+    # -- the loop -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("publisher loop tick failed")
+            self._stopping.wait(TICK)
+
+    def tick(self) -> None:
+        self.fire_due_schedules()
+        self.drain_queue()
+        if time.monotonic() - self._last_sweep >= SWEEP_EVERY:
+            self._last_sweep = time.monotonic()
+            self._safely({"kind": "sweep"})
+
+    def fire_due_schedules(self) -> None:
+        from layers_shared import aws, clock
+
+        scheduler = aws.client("scheduler")
+        now = clock.now()
+        for name in self._schedule_names(scheduler):
+            try:
+                schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
+            except (KeyError, scheduler.exceptions.ResourceNotFoundException):
+                continue
+            at = _at_time(schedule.get("ScheduleExpression", ""))
+            if at is None or at > now:
+                continue
+            try:
+                scheduler.delete_schedule(Name=name, GroupName=self.group)
+            except (KeyError, scheduler.exceptions.ResourceNotFoundException):
+                continue  # fired by someone else meanwhile
+            self.fired.append(name)
+            self._safely(json.loads(schedule["Target"].get("Input") or "{}"))
+
+    def _schedule_names(self, scheduler: Any) -> list[str]:
+        names: list[str] = []
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {"GroupName": self.group}
+            if token:
+                kwargs["NextToken"] = token
+            try:
+                page = scheduler.list_schedules(**kwargs)
+            except KeyError:  # moto: the group does not exist (yet)
+                return names
+            names += [s["Name"] for s in page.get("Schedules", [])]
+            token = page.get("NextToken")
+            if not token:
+                return names
+
+    def drain_queue(self, max_batches: int = 50) -> None:
+        from layers_shared import aws
+
+        sqs = aws.client("sqs")
+        for _ in range(max_batches):
+            answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                         AttributeNames=["All"])
+            messages = answer.get("Messages") or []
+            if not messages:
+                return
+            self._workers.submit(self._deliver, messages)
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        from layers_shared import aws
+
+        event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                              "attributes": m.get("Attributes", {}), "messageAttributes": {},
+                              "eventSource": "aws:sqs", "awsRegion": aws_world.REGION} for m in messages]}
+        result = self._safely(event)
+        if result is None:
+            return  # the whole batch failed: the messages come back after the visibility timeout
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages) if m["MessageId"] not in failed]
+        if done:
+            aws.client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+
+
+def _at_time(expression: str) -> datetime | None:
+    found = _AT.match(expression.strip())
+    if not found:
+        return None
+    return datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+
+
+@server.on_startup
+def _start(stack: server.Stack) -> None:
+    loop = PublisherLoop(stack)
+    loop.install()
+    stack.background.append(loop)
+    stack.publisher_loop = loop  # type: ignore[attr-defined]
