@@ -139,3 +139,28 @@ def assert_envelope(reply: Reply, status: int, code: str) -> dict[str, Any]:
     assert reply.header("X-Request-Id") == error["requestId"]
     assert isinstance(error["details"], dict)
     return error["details"]
+
+
+# -- scheduled posts (reschedule / cancel / list tests) ---------------------------------
+
+def schedule_posts(api: Client, targets: list[dict[str, Any]], *, container: str = VIDEO,
+                   when: str | None = None) -> list[str]:
+    """Schedule and return the new post ids (fails the test on anything but 200)."""
+    reply = api.schedule(container, targets, when)
+    assert reply.status == 200, reply.body
+    return reply.body["scheduledPostIds"]
+
+
+def force_post_status(stack: Any, post_id: str, status: str, **fields: Any) -> None:
+    """Move a post as the publisher would (tests that need publishing/terminal
+    posts without waiting for it): one UpdateItem on the stack's table."""
+    from layers_shared.store import keys
+
+    names = {"#s": "status"}
+    values: dict[str, Any] = {":s": status}
+    sets = ["#s = :s"]
+    for i, (name, value) in enumerate(fields.items()):
+        names[f"#f{i}"] = name
+        values[f":f{i}"] = value
+        sets.append(f"#f{i} = :f{i}")
+    stack.table.update(keys.scheduled_post(post_id), "SET " + ", ".join(sets), names=names, values=values)
