@@ -102,9 +102,9 @@ def page_of(table: Table, project_id: str, query: AccountQuery) -> tuple[list[tu
     found: list[tuple[SocialAccount, str]] = []
     after = query.after
     while True:
-        rows, last = table.query("GSI1", "GSI1PK", keys.project_accounts(project_id), sort_name="GSI1SK",
-                                 sort_condition="#sk > :after", sort_values={":after": after},
-                                 limit=query.limit + 1 - len(found))
+        position = {"sort_name": "GSI1SK", "sort_condition": "#sk > :after", "sort_values": {":after": after}}
+        rows, last = table.query("GSI1", "GSI1PK", keys.project_accounts(project_id),
+                                 limit=query.limit + 1 - len(found), **(position if after else {}))
         for row in rows:
             if row.get("type") != "SA":
                 continue

@@ -339,3 +339,30 @@ def test_seed_pending_container_round_trip(api):
     assert stashed.status == 202
     reply = approve(api, PENDING, key=KEY)
     assert reply.body["pendingSchedulePromotion"]["scheduledPostIds"] == stashed.body["scheduledPostIds"]
+
+
+def test_a_stash_replaced_after_approve_read_it_is_promoted_not_dropped(api, stack, monkeypatch):
+    """Approve read stash A; a second schedule replaced it with B before the
+    transaction: the condition on the stash makes approve read again and
+    promote B (the ids the latest 202 promised)."""
+    from layers_shared.services import approval as service
+    from layers_shared.store import repo
+
+    container = new_pending(stack)
+    first = api.schedule(container, TARGETS[:1])
+    stale = repo.container_of(stack.table, "org_11111111-1111-4111-8111-111111111111", container, container)
+    second = api.schedule(container, TARGETS)
+    assert first.status == second.status == 202
+    reads = []
+
+    def stale_once(*args, **kwargs):
+        reads.append(1)
+        return stale
+
+    monkeypatch.setattr(service.repo, "container_of", stale_once)
+    reply = approve(api, container)
+    assert len(reads) == 1
+    assert reply.body["pendingSchedulePromotion"] == {"status": "ok",
+                                                      "scheduledPostIds": second.body["scheduledPostIds"]}
+    assert post_rows(stack, first.body["scheduledPostIds"]) == []
+    assert len(post_rows(stack, second.body["scheduledPostIds"])) == 2
