@@ -1,0 +1,14 @@
+"""POST /v1/content/{containerId}/notify-device"""
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.services import notify
+
+endpoint = Endpoint("POST", "/v1/content/{containerId}/notify-device", scope="publish:write", idempotent=True,
+                    optional_body=True)
+
+
+@endpoint.handle
+def notify_device(req: Request) -> Response:
+    return notify.notify_device(req)
+
+
+handler = endpoint.lambda_handler

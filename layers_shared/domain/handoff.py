@@ -1,0 +1,89 @@
+"""The device handoff's three messages and what a send record says is left to
+do. Pure: the use case (services/notify.py) does the I/O.
+
+Exactly three messages, nothing else (decisions.md): the media, the caption
+(with the first comment when there is one), the posting instructions.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from layers_shared.messaging.port import Message, Part
+from layers_shared.models.entities import Container
+
+MESSAGE_COUNT = 3
+MEDIA, CAPTION, INSTRUCTIONS = 1, 2, 3
+MAX_TEXT = 10_000  # Linq's limit for one text part
+NO_CAPTION = "No caption was written for this post."
+FIRST_COMMENT_LABEL = "First comment (post it under your post once it is live):"
+
+
+def media_parts(container: Container) -> list[Part]:
+    return [Part("media", m.url) for m in container.media]
+
+
+def caption_text(container: Container) -> str:
+    """One text part (Linq refuses two text parts in a row): the caption alone on
+    top, so it can be copied as is, then the first comment, labelled."""
+    caption = (container.caption or "").strip()
+    comment = (container.firstComment or "").strip()
+    text = caption or NO_CAPTION
+    if comment:
+        text = f"{text}\n\n{FIRST_COMMENT_LABEL}\n{comment}"
+    return text[:MAX_TEXT]
+
+
+def instructions_platform(platforms: Iterable[str]) -> str | None:
+    """The platform the instructions are written for: the one platform of the
+    project's social accounts, or None (the instructions cover both apps) when
+    the project has none or both. See docs/adr/0052."""
+    found = {p for p in platforms if p in ("tiktok", "instagram")}
+    return found.pop() if len(found) == 1 else None
+
+
+def plan(container: Container, instructions: str) -> list[list[dict[str, str]]]:
+    """The three messages as stored in the send record (parts as plain dicts), so
+    that a retry sends exactly what the first attempt planned."""
+    text = (instructions or "").strip()[:MAX_TEXT] or "Save the media above and post it from the app."
+    return [
+        [{"type": p.type, "value": p.value} for p in media_parts(container)],
+        [{"type": "text", "value": caption_text(container)}],
+        [{"type": "text", "value": text}],
+    ]
+
+
+def message_of(planned: list[list[dict[str, str]]], index: int, record_id: str) -> Message:
+    """Message `index` (1-based) with its stable provider idempotency key."""
+    parts = tuple(Part(p["type"], p["value"]) for p in planned[index - 1])  # type: ignore[arg-type]
+    return Message(parts, provider_key(record_id, index))
+
+
+def provider_key(record_id: str, index: int) -> str:
+    """Stable per (send record, message): a retry of the same request reuses it,
+    so the provider's own duplicate guard sees the same key."""
+    return f"notify-{record_id}-{index}"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a send record says about each message."""
+    accepted: dict[int, str]      # message index -> provider message id ("" when the id is unknown)
+    unconfirmed: int | None       # a message whose submit got no answer and was not found since
+    chat_id: str | None
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> "Progress":
+        accepted = {i: str(record[f"message{i}"]) for i in range(1, MESSAGE_COUNT + 1)
+                    if record.get(f"message{i}") is not None}
+        unconfirmed = record.get("unconfirmedMessage")
+        return cls(accepted, int(unconfirmed) if unconfirmed else None, record.get("chatId") or None)
+
+    def remaining(self) -> list[int]:
+        """Messages still to send, in order; never one before an earlier one was accepted."""
+        return [i for i in range(1, MESSAGE_COUNT + 1) if i not in self.accepted]
+
+    @property
+    def complete(self) -> bool:
+        return not self.remaining()

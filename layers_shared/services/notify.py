@@ -1,0 +1,251 @@
+"""notify-device: text a completed container's media, caption and posting
+instructions to a phone, at most once per request.
+
+Checks, in order (docs/adr/0050): body (422) -> container (404) -> status
+(409 CONTENT_NOT_READY) -> phone (422 PHONE_REQUIRED / OWNER_PHONE_UNVERIFIED)
+-> media (422 NO_MEDIA) -> provider configured (503) -> send.
+
+No double text (docs/adr/0051): a send record is written before the first
+provider call and updated after each accepted message; a retry of the same
+request continues from it. A submit whose answer was lost is confirmed by a
+read, never resent blindly.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+import uuid
+from typing import Any
+
+from layers_shared import errors
+from layers_shared.auth import Principal
+from layers_shared.domain import handoff, phone as phones
+from layers_shared.domain.handoff import MEDIA, Progress
+from layers_shared.http import validation
+from layers_shared.http.api import Request, Response
+from layers_shared.messaging import select
+from layers_shared.messaging.port import (
+    Message, MessagingPort, ProviderRejected, ProviderUnavailable, SendOutcomeUnknown,
+)
+from layers_shared.models.entities import Container
+from layers_shared.models.requests import NotifyDeviceBody
+from layers_shared.services import send_record as records
+from layers_shared.store import keys, repo
+from layers_shared.store.table import Table
+
+log = logging.getLogger(__name__)
+
+UNCONFIRMED_ERROR = ("The SMS provider did not answer and the message could not be confirmed by reading the "
+                     "chat back; it was not resent.")
+
+
+def notify_device(req: Request) -> Response:
+    body = parse_body(req.json_body())
+    principal = req.principal
+    container = repo.container_of(req.table, principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
+    if container.status != "completed":
+        raise errors.conflict("CONTENT_NOT_READY",
+                              f"Content container {container.id} is '{container.status}', not 'completed'; "
+                              "wait for generation to finish.",
+                              containerId=container.id, status=container.status)
+    phone = resolve_phone(req.table, principal, body.phoneNumber)
+    if not container.media:
+        raise errors.validation([errors.issue("containerId", "no_media", "the content container has no media")],
+                                f"Content container {container.id} has no media to send.", reason="NO_MEDIA")
+    messenger = select.messenger_for(principal, req.table, container_id=container.id, phone=phone)
+    if messenger is None:
+        raise errors.platform_error(503, "SMS_PROVIDER_UNAVAILABLE",
+                                    "The SMS provider is not configured for this deployment; retry later.")
+    scope = records.request_scope(principal.key_id, req.headers.get("idempotency-key"), req.request_id)
+    return Delivery(req.table, principal, container, phone, messenger, scope).run()
+
+
+def parse_body(data: Any) -> NotifyDeviceBody:
+    body, problems = validation.validate(NotifyDeviceBody, data)
+    if body is not None:
+        why = phones.format_issue(body.phoneNumber)
+        if why:
+            problems = [errors.issue("phoneNumber", "invalid_format", why)]
+    if problems or body is None:
+        raise errors.validation(problems)
+    return body
+
+
+def resolve_phone(table: Table, principal: Principal, explicit: str | None) -> str:
+    owner = repo.user(table, principal.owner_user_id) if explicit is None else None
+    found = phones.resolve(explicit, owner, principal.organization_id)
+    if isinstance(found, phones.Unresolved):
+        code = "required" if found.reason == phones.PHONE_REQUIRED else "unverified"
+        raise errors.validation([errors.issue("phoneNumber", code, found.message)], found.message,
+                                reason=found.reason)
+    return found.phone
+
+
+def project_platforms(table: Table, project_id: str) -> list[str]:
+    """Platforms of the project's social accounts (one page is plenty to tell one from both)."""
+    found, _ = table.query("GSI1", "GSI1PK", keys.project_accounts(project_id), limit=100)
+    return [str(item.get("platform")) for item in found if item.get("type") == "SA"]
+
+
+def instructions_for(table: Table, container: Container) -> str:
+    from layers_shared.instructions import TemplateWriter, writer_from_env
+
+    platform = handoff.instructions_platform(project_platforms(table, container.projectId))
+    args = (platform, container.mediaType, container.caption, container.firstComment, len(container.media))
+    try:
+        return writer_from_env().write(*args)
+    except Exception as exc:  # an optional nicety never fails the handoff
+        log.warning("instructions writer failed, using the template: %s", type(exc).__name__)
+        return TemplateWriter().write(*args)
+
+
+class Delivery:
+    """One request's three messages, driven by its send record."""
+
+    def __init__(self, table: Table, principal: Principal, container: Container, phone: str,
+                 messenger: select.Messenger, scope: str):
+        self.table = table
+        self.principal = principal
+        self.container = container
+        self.phone = phone
+        self.port: MessagingPort = messenger.port
+        self.provider = messenger.provider
+        self.key = records.record_key(principal.organization_id, container.id, phone, scope)
+        self.token = secrets.token_hex(16)
+
+    def run(self) -> Response:
+        planned = handoff.plan(self.container, instructions_for(self.table, self.container))
+        record, _ = records.open_record(self.table, self.key, {
+            "id": str(uuid.uuid4()), "organizationId": self.principal.organization_id,
+            "containerId": self.container.id, "phoneNumber": self.phone, "provider": self.provider,
+            "apiKeyId": self.principal.key_id, "plan": planned,
+        }, self.token)
+        progress = Progress.of(record)
+        if record.get("status") == records.SENT:
+            return self._sent(progress.chat_id or "")
+        try:
+            chat_id = self._send_remaining(record["id"], record.get("plan") or planned, progress)
+        except errors.ApiError:
+            raise
+        except BaseException:
+            # A bug or a crash mid-way: free the record at once so a retry continues
+            # from what was accepted (instead of waiting for the lease to expire).
+            records.mark_failed(self.table, self.key, self.token, "interrupted")
+            raise
+        return self._sent(chat_id)
+
+    # --- the messages ---------------------------------------------------------------------------
+
+    def _send_remaining(self, record_id: str, planned: list[list[dict[str, str]]], progress: Progress) -> str:
+        chat_id = progress.chat_id
+        from_store = False
+        if chat_id is None and MEDIA in progress.remaining():
+            chat_id = records.stored_chat(self.table, self.provider, self.principal.organization_id, self.phone)
+            from_store = chat_id is not None
+        remaining = progress.remaining()
+        for index in remaining:
+            message = handoff.message_of(planned, index, record_id)
+            last = index == remaining[-1]
+            if index == progress.unconfirmed:
+                # An earlier attempt got no answer: read first, send only if it is confirmed absent.
+                found = self._read_back(chat_id, message, creating=index == MEDIA and chat_id is None)
+                if found is None:
+                    self._fail_unconfirmed(index, chat_id)
+                if found:
+                    chat_id = self._accepted(index, found, chat_id, last)
+                    continue
+            chat_id = self._send_one(index, message, chat_id, from_store, last)
+            from_store = False
+        return chat_id or ""
+
+    def _send_one(self, index: int, message: Message, chat_id: str | None, from_store: bool, last: bool) -> str:
+        """Send message `index` (or create the chat with it); its chat id once accepted.
+        Messages go strictly in order, so `index - 1` were accepted before it."""
+        creating = index == MEDIA and chat_id is None
+        try:
+            if creating:
+                sent = self.port.create_chat(self.phone, message)
+                chat_id = self._new_chat(sent.chat_id, replaces=None)
+                found = (chat_id, sent.message_ids[0] if sent.message_ids else "accepted")
+            else:
+                assert chat_id is not None
+                try:
+                    found = (chat_id, self.port.send(chat_id, message))
+                except ProviderRejected as exc:
+                    if not (index == MEDIA and from_store and exc.status == 404):
+                        raise
+                    # The stored chat is gone at the provider: open a new one with this message.
+                    sent = self.port.create_chat(self.phone, message)
+                    chat_id = self._new_chat(sent.chat_id, replaces=chat_id)
+                    found = (chat_id, sent.message_ids[0] if sent.message_ids else "accepted")
+        except ProviderRejected as exc:
+            records.mark_failed(self.table, self.key, self.token, records.REJECTED, provider_error=exc.message,
+                                chat_id=None if creating else chat_id)
+            raise errors.platform_error(502, "PROVIDER_REJECTED",
+                                        f"The SMS provider rejected message {index} of 3: {exc.message}",
+                                        providerError=exc.message, acceptedMessages=index - 1) from None
+        except SendOutcomeUnknown:
+            read = self._read_back(chat_id, message, creating=creating)
+            if not read:
+                self._fail_unconfirmed(index, chat_id)
+            found = read  # type: ignore[assignment]
+        except ProviderUnavailable:
+            records.mark_failed(self.table, self.key, self.token, records.UNAVAILABLE,
+                                provider_error="provider unavailable", chat_id=chat_id)
+            raise errors.platform_error(503, "SMS_PROVIDER_UNAVAILABLE",
+                                        "The SMS provider is unavailable; retry later with the same "
+                                        "Idempotency-Key to send the rest.") from None
+        return self._accepted(index, found, chat_id, last)  # type: ignore[arg-type]
+
+    def _accepted(self, index: int, found: tuple[str, str], chat_id: str | None, last: bool) -> str:
+        found_chat, message_id = found
+        if chat_id is None and index == MEDIA:  # a create confirmed by reading
+            chat_id = self._new_chat(found_chat, replaces=None)
+        chat_id = chat_id or found_chat
+        records.mark_accepted(self.table, self.key, self.token, index, message_id or "accepted",
+                              chat_id=chat_id if index == MEDIA else None, last=last)
+        return chat_id
+
+    def _new_chat(self, chat_id: str, replaces: str | None) -> str:
+        records.remember_chat(self.table, self.provider, self.principal.organization_id, self.phone, chat_id,
+                              replaces=replaces)
+        return chat_id  # this request's messages stay in the chat its first message went to
+
+    def _read_back(self, chat_id: str | None, message: Message, *, creating: bool) -> tuple[str, str] | None | bool:
+        """(chat id, message id) when the message is found; False when the read
+        says it is not there; None when the read itself failed."""
+        try:
+            if creating:
+                found_chat = _call(self.port.find_chat, self.phone, message)
+                return (found_chat, "confirmed-by-read") if found_chat else False
+            assert chat_id is not None
+            return (chat_id, "confirmed-by-read") if _call(self.port.has_message, chat_id, message) else False
+        except (ProviderRejected, ProviderUnavailable, SendOutcomeUnknown) as exc:
+            log.warning("notify read-back failed: %s", type(exc).__name__)
+            return None
+
+    def _fail_unconfirmed(self, index: int, chat_id: str | None) -> None:
+        records.mark_failed(self.table, self.key, self.token, records.UNCONFIRMED, provider_error=UNCONFIRMED_ERROR,
+                            unconfirmed=index, chat_id=chat_id)
+        raise errors.platform_error(502, "PROVIDER_REJECTED",
+                                    f"Message {index} of 3 could not be confirmed with the SMS provider.",
+                                    providerError=UNCONFIRMED_ERROR, acceptedMessages=index - 1)
+
+    def _sent(self, chat_id: str) -> Response:
+        return Response(200, {
+            "containerId": self.container.id,
+            "deliveryStatus": "sent",
+            "phoneNumberLast4": phones.last4(self.phone),
+            "providerChatId": chat_id,
+            "mediaCount": len(self.container.media),
+        })
+
+
+def _call(method: Any, target: str, message: Message) -> Any:
+    """`find_chat` / `has_message`, handing over the parts when the adapter can use
+    them (Linq's read model does not echo idempotency keys; the sandbox needs none)."""
+    if "parts" in inspect.signature(method).parameters:
+        return method(target, message.idempotency_key, parts=message.parts)
+    return method(target, message.idempotency_key)

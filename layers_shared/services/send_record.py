@@ -1,0 +1,147 @@
+"""Table items of the device handoff (docs/adr/0051, 0053).
+
+- The send record, one per (organization, container, phone, request scope):
+  written with a conditional put before the first provider call, then updated
+  after every accepted message. Whoever works on it holds a lease, so two
+  invocations never send for the same record at once.
+- The chat id, one per (provider, organization, phone): `providerChatId`.
+
+Each function is one AWS call, except `open` when the record already exists.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from layers_shared import clock, errors
+from layers_shared.store.table import ConditionFailed, Table
+
+LEASE_SECONDS = 60          # longer than the function may run (29 s)
+TTL_SECONDS = 7 * 24 * 3600  # outlives the 24 h idempotency record it backs
+
+SENDING, SENT = "sending", "sent"
+REJECTED, UNCONFIRMED, UNAVAILABLE = "rejected", "unconfirmed", "unavailable"
+
+
+def request_scope(key_id: str, idempotency_key: str | None, request_id: str) -> str:
+    """Same API key + same Idempotency-Key -> the same record; without a key
+    every request is its own (the partner asked for a second text)."""
+    if idempotency_key is None:
+        return f"req-{request_id}"
+    return "idem-" + hashlib.sha256(f"{key_id}\n{idempotency_key}".encode()).hexdigest()[:40]
+
+
+def record_key(organization_id: str, container_id: str, phone: str, scope: str) -> dict[str, str]:
+    return {"PK": f"NOTIFY#{organization_id}#{container_id}#{phone}#{scope}", "SK": "META"}
+
+
+def chat_key(provider: str, organization_id: str, phone: str) -> dict[str, str]:
+    return {"PK": f"CHAT#{provider}#{organization_id}#{phone}", "SK": "META"}
+
+
+# --- the send record ---------------------------------------------------------------------------
+
+def open_record(table: Table, key: dict[str, str], fresh: dict[str, Any], token: str) -> tuple[dict[str, Any], bool]:
+    """(record, created). Creates it holding the lease, or takes the lease of an
+    existing unfinished one. A finished (`sent`) record is returned as is, for
+    the caller to answer from. Another live lease -> 409 IDEMPOTENCY_IN_PROGRESS."""
+    now = clock.now()
+    until = clock.epoch_seconds(now) + LEASE_SECONDS
+    item = {**key, "type": "NOTIFY", **fresh, "status": SENDING, "leaseToken": token, "leaseUntil": until,
+            "createdAt": clock.to_storage(now), "updatedAt": clock.to_storage(now),
+            "expiresAt": clock.epoch_seconds(now) + TTL_SECONDS}
+    try:
+        table.put(item, condition="attribute_not_exists(PK)")
+        return item, True
+    except ConditionFailed:
+        pass
+    try:
+        taken = table.update(
+            key, "SET leaseToken = :tok, leaseUntil = :until, #st = :sending, updatedAt = :now",
+            names={"#st": "status"},
+            values={":tok": token, ":until": until, ":sending": SENDING, ":sent": SENT,
+                    ":now": clock.to_storage(now), ":epoch": clock.epoch_seconds(now)},
+            condition="attribute_exists(PK) AND #st <> :sent AND "
+                      "(attribute_not_exists(leaseUntil) OR leaseUntil < :epoch)",
+            return_new=True)
+        return taken or {}, False
+    except ConditionFailed:
+        pass
+    existing = table.get(key, consistent=True)
+    if existing is not None and existing.get("status") == SENT:
+        return existing, False
+    raise errors.idempotency_in_progress()
+
+
+def mark_accepted(table: Table, key: dict[str, str], token: str, index: int, message_id: str, *,
+                  chat_id: str | None = None, last: bool = False) -> None:
+    """Message `index` was accepted; the last one also finishes the record."""
+    sets = [f"message{index} = :mid", "updatedAt = :now"]
+    values: dict[str, Any] = {":mid": message_id, ":tok": token, ":now": clock.to_storage(clock.now())}
+    removes = ["unconfirmedMessage", "providerError"]
+    if chat_id:
+        sets.append("chatId = :chat")
+        values[":chat"] = chat_id
+    if last:
+        sets.append("#st = :sent")
+        values[":sent"] = SENT
+        removes += ["leaseToken", "leaseUntil"]
+    _guarded_update(table, key, "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes), values,
+                    names={"#st": "status"} if last else None)
+
+
+def mark_failed(table: Table, key: dict[str, str], token: str, status: str, *, provider_error: str | None = None,
+                unconfirmed: int | None = None, chat_id: str | None = None) -> None:
+    """The request stops here; the record says why and releases the lease so a
+    retry with the same Idempotency-Key continues from it."""
+    sets = ["#st = :st", "updatedAt = :now"]
+    values: dict[str, Any] = {":st": status, ":tok": token, ":now": clock.to_storage(clock.now())}
+    removes = ["leaseToken", "leaseUntil"]
+    if provider_error is not None:
+        sets.append("providerError = :err")
+        values[":err"] = provider_error[:1000]
+    if unconfirmed is not None:
+        sets.append("unconfirmedMessage = :unc")
+        values[":unc"] = unconfirmed
+    if chat_id:
+        sets.append("chatId = :chat")
+        values[":chat"] = chat_id
+    try:
+        _guarded_update(table, key, "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes), values,
+                        names={"#st": "status"})
+    except errors.ApiError:
+        pass  # another invocation took over; what it writes wins
+
+
+def _guarded_update(table: Table, key: dict[str, str], expression: str, values: dict[str, Any],
+                    names: dict[str, str] | None = None) -> None:
+    try:
+        table.update(key, expression, names=names, values=values, condition="leaseToken = :tok")
+    except ConditionFailed:
+        # Our lease ran out and another invocation owns the record: stop sending.
+        raise errors.idempotency_in_progress() from None
+
+
+# --- the chat id per (provider, organization, phone) --------------------------------------------
+
+def stored_chat(table: Table, provider: str, organization_id: str, phone: str) -> str | None:
+    item = table.get(chat_key(provider, organization_id, phone))
+    return str(item["chatId"]) if item and item.get("chatId") else None
+
+
+def remember_chat(table: Table, provider: str, organization_id: str, phone: str, chat_id: str,
+                  replaces: str | None = None) -> str:
+    """Store the chat id; the id that ends up stored is returned. The first
+    writer wins a race of two first-time sends (the other keeps its own chat
+    for its own request); `replaces` swaps a chat the provider no longer knows."""
+    now = clock.to_storage(clock.now())
+    item = {**chat_key(provider, organization_id, phone), "type": "CHAT", "chatId": chat_id,
+            "organizationId": organization_id, "provider": provider, "updatedAt": now}
+    try:
+        if replaces:
+            table.put(item, condition="chatId = :old", values={":old": replaces})
+        else:
+            table.put(item, condition="attribute_not_exists(PK)")
+        return chat_id
+    except ConditionFailed:
+        return stored_chat(table, provider, organization_id, phone) or chat_id
