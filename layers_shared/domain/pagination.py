@@ -88,6 +88,8 @@ def parse_limit(raw: str | None, *, default: int, maximum: int, path: str = "lim
     if raw is None:
         return default
     text = raw.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= maximum:
+    significant = text.lstrip("0")  # int() of thousands of digits raises; leading zeros are harmless
+    if not (text.isascii() and text.isdigit() and len(significant) <= 6) \
+            or not 1 <= int(significant or "0") <= maximum:
         raise errors.validation([errors.issue(path, "out_of_range", f"must be an integer from 1 to {maximum}")])
-    return int(text)
+    return int(significant)
