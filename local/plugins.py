@@ -2,3 +2,4 @@
 `local.server.main` and by the tests; one import per plugin module."""
 from local import sandbox_routes  # noqa: F401
 from local import publisher_loop  # noqa: F401
+from local import docs_routes  # noqa: F401

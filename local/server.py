@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "local" / "seed" / "default.json"
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 
-# Extra local-only routes (never deployed): path -> callable returning (status, body).
-local_routes: dict[tuple[str, str], Callable[[], tuple[int, Any]]] = {}
+# Extra local-only routes (never deployed): path -> callable returning (status, body)
+# with a JSON-able body, or (status, body, content_type) with a str/bytes body.
+local_routes: dict[tuple[str, str], Callable[[], tuple[Any, ...]]] = {}
 
 
 class Stack:
@@ -92,6 +93,14 @@ def _not_found(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
     return 404, {"Content-Type": "application/json", "X-Request-Id": request_id}, json.dumps(body).encode()
 
 
+def _local_answer(answer: tuple[Any, ...]) -> tuple[int, str, bytes]:
+    if len(answer) == 3:
+        status, payload, content_type = answer
+        return status, content_type, payload.encode() if isinstance(payload, str) else payload
+    status, payload = answer
+    return status, "application/json", json.dumps(payload).encode()
+
+
 def make_server(stack: Stack, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -107,8 +116,8 @@ def make_server(stack: Stack, port: int, host: str = "127.0.0.1") -> ThreadingHT
             path = urlsplit(self.path).path
             local = local_routes.get((self.command, path))
             if local is not None:
-                status, payload = local()
-                self._send(status, {"Content-Type": "application/json"}, json.dumps(payload).encode())
+                status, content_type, data = _local_answer(local())
+                self._send(status, {"Content-Type": content_type}, data)
                 return
             headers = {k: v for k, v in self.headers.items()}
             try:
