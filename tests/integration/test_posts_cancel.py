@@ -1,14 +1,16 @@
 """DELETE /v1/scheduled-posts/{id} over HTTP against the local stack."""
 from __future__ import annotations
 
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from layers_shared.store import keys
 from tests.support import (
-    OTHER_ORG_KEY, READ_KEY, TIKTOK, WRITE_KEY, assert_envelope, force_post_status, future, schedule_posts,
+    INSTAGRAM, OTHER_ORG_KEY, READ_KEY, TIKTOK, WRITE_KEY, assert_envelope, force_post_status, future, schedule_posts,
 )
 
 
@@ -144,3 +146,33 @@ def test_auth_and_scope(api):
     assert details["requiredScope"] == "publish:write"
     assert api.get(_path(post_id)).body["status"] == "queued"
     assert api.delete(_path(post_id), key=WRITE_KEY).status == 200
+
+
+def test_a_canceled_post_never_publishes(api):
+    """Canceled a moment before it is due: the slot still fires (its sibling
+    publishes), the publisher finds nothing queued, no sandbox delivery."""
+    canceled, control = schedule_posts(api, [{"socialAccountId": TIKTOK, "mode": "publish"},
+                                             {"socialAccountId": INSTAGRAM, "mode": "publish"}],
+                                       when=_due_in(seconds=2))
+    assert api.delete(_path(canceled)).status == 200
+    deadline = time.monotonic() + 8
+    while api.get(_path(control)).body["status"] != "published":
+        assert time.monotonic() < deadline, "the sibling post was never published"
+        time.sleep(0.2)
+    assert api.get(_path(canceled)).body["status"] == "canceled"
+    delivered = {d.get("scheduledPostId") for d in api.get("/_local/sandbox/deliveries", key=None).body["items"]}
+    assert control in delivered and canceled not in delivered
+
+
+def _due_in(seconds: float) -> str:
+    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_concurrent_cancels_succeed_exactly_once(api):
+    post_id = _new_post(api)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replies = list(pool.map(lambda _: api.delete(_path(post_id)), range(8)))
+    assert sorted(r.status for r in replies) == [200] + [409] * 7
+    assert {r.details["reason"] for r in replies if r.status == 409} == {"NOT_QUEUED"}
+    winner = next(r for r in replies if r.status == 200)
+    assert api.get(_path(post_id)).body["canceledAt"] == winner.body["canceledAt"]

@@ -1,6 +1,7 @@
 """POST /v1/content/{containerId}/publish over HTTP against the local stack."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -33,6 +34,20 @@ def test_publish_now_queues_rows_at_now(api):
         assert got.body["scheduledFor"] == reply.body["scheduledFor"]
         # The publisher is invoked at once and may already have moved it on.
         assert got.body["status"] in ("queued", "publishing", "published")
+
+
+def test_publish_now_is_attempted_within_five_seconds(api):
+    reply = api.post(_path(VIDEO), {"targets": [{"socialAccountId": TIKTOK, "mode": "publish"}]})
+    assert reply.status == 200, reply.body
+    [post_id] = reply.body["scheduledPostIds"]
+    deadline = time.monotonic() + 5
+    while True:
+        got = api.get(f"/v1/scheduled-posts/{post_id}").body
+        if got["status"] == "published" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert got["status"] == "published", got
+    assert got["attemptedAt"] is not None and got["publishedAt"] is not None
 
 
 def test_scheduled_for_in_the_body_is_an_unknown_field(api):

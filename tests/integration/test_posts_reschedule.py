@@ -1,6 +1,7 @@
 """POST /v1/scheduled-posts/{id}/reschedule over HTTP against the local stack."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -167,3 +168,28 @@ def test_auth_and_scope(api):
     details = assert_envelope(api.post(_path(post_id), body, key=READ_KEY), 403, "FORBIDDEN_SCOPE")
     assert details["requiredScope"] == "publish:write"
     assert api.post(_path(post_id), body, key=WRITE_KEY).status == 200
+
+
+def test_the_old_time_does_not_publish_a_rescheduled_post(api):
+    """Moved from "in two seconds" to later: the first slot fires (its sibling
+    publishes) and leaves the moved post alone."""
+    when = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    moved, control = schedule_posts(api, [{"socialAccountId": TIKTOK, "mode": "publish"},
+                                          {"socialAccountId": INSTAGRAM, "mode": "publish"}], when=when)
+    assert api.post(_path(moved), {"scheduledFor": future(30)}).status == 200
+    deadline = time.monotonic() + 8
+    while api.get(f"/v1/scheduled-posts/{control}").body["status"] != "published":
+        assert time.monotonic() < deadline, "the sibling post was never published"
+        time.sleep(0.2)
+    got = api.get(f"/v1/scheduled-posts/{moved}").body
+    assert got["status"] == "queued" and got["attemptedAt"] is None
+
+
+def test_rescheduled_to_now_publishes_at_the_new_time(api):
+    post_id = _new_post(api, minutes=30)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert api.post(_path(post_id), {"scheduledFor": now}).status == 200
+    deadline = time.monotonic() + 6
+    while api.get(f"/v1/scheduled-posts/{post_id}").body["status"] != "published":
+        assert time.monotonic() < deadline, "a post rescheduled to now was not published within 6 s"
+        time.sleep(0.2)
