@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from layers_shared.models.entities import User
 
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+# ASCII: in a str pattern `\d` would also match other scripts' digits (e.g. "１").
+E164 = re.compile(r"^\+[1-9]\d{7,14}$", re.ASCII)
 
 PHONE_REQUIRED = "PHONE_REQUIRED"
 OWNER_PHONE_UNVERIFIED = "OWNER_PHONE_UNVERIFIED"

@@ -75,7 +75,8 @@ def test_409_content_not_ready(api):
 
 
 @pytest.mark.parametrize("value", ["", "5551234567", "+05551234567", "+1 555 123 4567", "+1555123",
-                                   "+1555123456789012", "+1555123456a", "+15551234567\n", "tel:+15551234567"])
+                                   "+1555123456789012", "+1555123456a", "+15551234567\n", "tel:+15551234567",
+                                   "+1555١٢٣٤٥٦٧"])
 def test_422_malformed_phone_names_the_field(api, value):
     phone_before = sms_to(api, value)
     details = assert_envelope(notify(api, VIDEO, {"phoneNumber": value}), 422, "VALIDATION")
