@@ -8,6 +8,7 @@ SAM_VENV := .venv-sam
 SAM_VERSION := 1.170.0
 export PYTHONPATH := $(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test unit lint bench openapi clean
 
