@@ -137,7 +137,8 @@ def make_server(stack: Stack, port: int, host: str = "127.0.0.1") -> ThreadingHT
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
+        # Any other method gets the envelope too (404: no such route), never an HTML 501.
+        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = do_TRACE = do_QUERY = _serve
 
         def log_message(self, fmt: str, *args: Any) -> None:
             if os.environ.get("LOCAL_ACCESS_LOG"):
