@@ -130,7 +130,7 @@ def test_list_scheduled_posts_iterates_across_pages(client: Layers) -> None:
 def test_list_social_accounts(client: Layers) -> None:
     needs("GET", "/v1/projects/{projectId}/social-accounts")
     accounts = list(client.social.list_accounts(support.prj(1), platform="instagram", limit=1))
-    assert {a["id"] for a in accounts} == {support.INSTAGRAM, support.IG_PERSONAL, support.IG_CREATOR}
+    assert {a["socialAccountId"] for a in accounts} == {support.INSTAGRAM, support.IG_PERSONAL, support.IG_CREATOR}
 
 
 def test_music_list(client: Layers) -> None:
