@@ -39,5 +39,8 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
 
+openapi: $(VENV)/.installed
+	$(PY) tools/gen_openapi.py
+
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache
