@@ -114,6 +114,7 @@ class Delivery:
         self.provider = messenger.provider
         self.key = records.record_key(principal.organization_id, container.id, phone, scope)
         self.token = secrets.token_hex(16)
+        self._replaces: str | None = None  # a stored chat id the provider no longer knows
 
     def run(self) -> Response:
         planned = handoff.plan(self.container, instructions_for(self.table, self.container))
@@ -150,11 +151,13 @@ class Delivery:
             last = index == remaining[-1]
             if index == progress.unconfirmed:
                 # An earlier attempt got no answer: read first, send only if it is confirmed absent.
-                found = self._read_back(chat_id, message, creating=index == MEDIA and chat_id is None)
+                # No chat in the record means that attempt was a chat creation: look for it by phone.
+                creating = index == MEDIA and progress.chat_id is None
+                found = self._read_back(None if creating else chat_id, message, creating=creating)
                 if found is None:
-                    self._fail_unconfirmed(index, chat_id)
+                    self._fail_unconfirmed(index, None if creating else chat_id)
                 if found:
-                    chat_id = self._accepted(index, found, chat_id, last)
+                    chat_id = self._accepted(index, found, None if creating else chat_id, last)
                     continue
             chat_id = self._send_one(index, message, chat_id, from_store, last)
             from_store = False
@@ -165,11 +168,7 @@ class Delivery:
         Messages go strictly in order, so `index - 1` were accepted before it."""
         creating = index == MEDIA and chat_id is None
         try:
-            if creating:
-                sent = self.port.create_chat(self.phone, message)
-                chat_id = self._new_chat(sent.chat_id, replaces=None)
-                found = (chat_id, sent.message_ids[0] if sent.message_ids else "accepted")
-            else:
+            if not creating:
                 assert chat_id is not None
                 try:
                     found = (chat_id, self.port.send(chat_id, message))
@@ -177,9 +176,11 @@ class Delivery:
                     if not (index == MEDIA and from_store and exc.status == 404):
                         raise
                     # The stored chat is gone at the provider: open a new one with this message.
-                    sent = self.port.create_chat(self.phone, message)
-                    chat_id = self._new_chat(sent.chat_id, replaces=chat_id)
-                    found = (chat_id, sent.message_ids[0] if sent.message_ids else "accepted")
+                    self._replaces, chat_id, creating = chat_id, None, True
+            if creating:
+                sent = self.port.create_chat(self.phone, message)
+                chat_id = self._new_chat(sent.chat_id)
+                found = (chat_id, sent.message_ids[0] if sent.message_ids else "accepted")
         except ProviderRejected as exc:
             records.mark_failed(self.table, self.key, self.token, records.REJECTED, provider_error=exc.message,
                                 chat_id=None if creating else chat_id)
@@ -202,15 +203,15 @@ class Delivery:
     def _accepted(self, index: int, found: tuple[str, str], chat_id: str | None, last: bool) -> str:
         found_chat, message_id = found
         if chat_id is None and index == MEDIA:  # a create confirmed by reading
-            chat_id = self._new_chat(found_chat, replaces=None)
+            chat_id = self._new_chat(found_chat)
         chat_id = chat_id or found_chat
         records.mark_accepted(self.table, self.key, self.token, index, message_id or "accepted",
                               chat_id=chat_id if index == MEDIA else None, last=last)
         return chat_id
 
-    def _new_chat(self, chat_id: str, replaces: str | None) -> str:
+    def _new_chat(self, chat_id: str) -> str:
         records.remember_chat(self.table, self.provider, self.principal.organization_id, self.phone, chat_id,
-                              replaces=replaces)
+                              replaces=self._replaces)
         return chat_id  # this request's messages stay in the chat its first message went to
 
     def _read_back(self, chat_id: str | None, message: Message, *, creating: bool) -> tuple[str, str] | None | bool:

@@ -178,3 +178,27 @@ def test_a_linq_outage_is_503_and_a_later_retry_sends_once(api, linq):
     retry = notify(api, VIDEO, {"phoneNumber": phone}, key=LIVE_KEY, idem=idem)
     assert retry.status == 200, retry.body
     assert linq.accepted_count == 3 and len(linq.chats) == 1
+
+
+def test_an_unconfirmable_chat_creation_is_found_by_phone_on_retry(api, monkeypatch):
+    from tests.fakes.linq import LIST_CHATS
+
+    with FakeLinq(honour_idempotency=False) as fake:
+        _point_at(monkeypatch, fake)
+        monkeypatch.setenv("LINQ_READ_TIMEOUT_SECONDS", "0.5")
+        fake.hang_after_accept("POST", CREATE_CHAT, seconds=2)      # the chat and the media land, no answer
+        fake.fail_next("GET", LIST_CHATS, status=503, times=6)      # and every lookup fails
+        phone, idem = fresh_phone(), str(uuid.uuid4())
+        details = assert_envelope(notify(api, VIDEO, {"phoneNumber": phone}, key=LIVE_KEY, idem=idem), 502,
+                                  "PLATFORM_ERROR")
+        assert details["reason"] == "PROVIDER_REJECTED" and details["acceptedMessages"] == 0
+        (chat_id,) = fake.chats
+
+        retry = notify(api, VIDEO, {"phoneNumber": phone}, key=LIVE_KEY, idem=idem)
+        assert retry.status == 200, retry.body
+        assert retry.body["providerChatId"] == chat_id
+        assert posts(fake) == (1, 2)
+        assert [m.parts[0]["type"] for m in fake.messages(chat_id)] == ["media", "text", "text"]
+
+        later = notify(api, VIDEO, {"phoneNumber": phone}, key=LIVE_KEY)
+        assert later.body["providerChatId"] == chat_id and posts(fake) == (1, 5)
