@@ -3,11 +3,12 @@
 Sends are not idempotent at the provider in general, so every send carries an
 idempotency key, and a send whose answer was lost raises `SendOutcomeUnknown`:
 the caller confirms with `find_chat` / `has_message` before anything is resent.
+Providers that do not echo idempotency keys when read (Linq) match on `parts`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,6 @@ class MessagingPort(Protocol):
 
     def send(self, chat_id: str, message: Message) -> str: ...
 
-    def find_chat(self, to: str, first_idempotency_key: str) -> str | None: ...
+    def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None) -> str | None: ...
 
-    def has_message(self, chat_id: str, idempotency_key: str) -> bool: ...
+    def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None) -> bool: ...

@@ -12,7 +12,6 @@ read, never resent blindly.
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 import uuid
@@ -219,10 +218,10 @@ class Delivery:
         says it is not there; None when the read itself failed."""
         try:
             if creating:
-                found_chat = _call(self.port.find_chat, self.phone, message)
+                found_chat = self.port.find_chat(self.phone, message.idempotency_key, parts=message.parts)
                 return (found_chat, "confirmed-by-read") if found_chat else False
             assert chat_id is not None
-            return (chat_id, "confirmed-by-read") if _call(self.port.has_message, chat_id, message) else False
+            return (chat_id, "confirmed-by-read") if self.port.has_message(chat_id, message.idempotency_key, parts=message.parts) else False
         except (ProviderRejected, ProviderUnavailable, SendOutcomeUnknown) as exc:
             log.warning("notify read-back failed: %s", type(exc).__name__)
             return None
@@ -243,10 +242,3 @@ class Delivery:
             "mediaCount": len(self.container.media),
         })
 
-
-def _call(method: Any, target: str, message: Message) -> Any:
-    """`find_chat` / `has_message`, handing over the parts when the adapter can use
-    them (Linq's read model does not echo idempotency keys; the sandbox needs none)."""
-    if "parts" in inspect.signature(method).parameters:
-        return method(target, message.idempotency_key, parts=message.parts)
-    return method(target, message.idempotency_key)
