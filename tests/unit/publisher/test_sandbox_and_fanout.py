@@ -80,3 +80,21 @@ def test_a_disconnected_account_fails_without_a_platform_call(world, now):
     item = world.read(pid)
     assert item["status"] == "failed" and item["lastError"]["code"] == "SOCIAL_ACCOUNT_NOT_CONNECTED"
     assert world.deliveries(pid) == []
+
+
+def test_live_outcome_side_effects_reach_the_account_and_the_vault(world, now):
+    from layers_shared.platforms.port import Credentials, Outcome
+
+    class RefreshesThenLosesAuth:
+        def submit(self, delivery):
+            assert delivery.credentials is not None and delivery.credentials.access_token == "act.local-example"
+            return Outcome.failed("REAUTH_REQUIRED", "reconnect", "access_token_invalid",
+                                  new_credentials=Credentials("act.new", "rft.new", None, "local-open-id"),
+                                  account_status="reauth_required")
+
+    clock.set_now(now)
+    pid = world.post(TIKTOK, when=now, env="live")
+    world.publisher(adapter_for=lambda p: RefreshesThenLosesAuth()).publish(pid, clock.to_storage(now))
+    assert world.read(pid)["lastError"]["code"] == "REAUTH_REQUIRED"
+    assert world.table.get({"PK": f"SA#{TIKTOK}", "SK": "META"})["status"] == "reauth_required"
+    assert world.vault.get(TIKTOK).access_token == "act.new"
