@@ -3,7 +3,7 @@
 The table is the truth and the trigger only a wake-up call (DESIGN.md
 guarantee 4): a lost trigger is caught by the sweeper, a duplicate or early one
 does nothing. Posts due at the same instant share one slot, so a 50-target
-batch costs one call (docs/adr/0004-scheduler-slots.md).
+batch costs one call (docs/adr/0010-scheduler-slots-and-quotas.md).
 """
 from __future__ import annotations
 
