@@ -14,7 +14,7 @@ from typing import Any
 
 from layers_shared import clock, errors
 from layers_shared.store import keys
-from layers_shared.store.table import ConditionFailed, Table
+from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
 
 TTL_SECONDS = 24 * 3600
 LEASE_SECONDS = 60  # longer than any API Lambda may run
@@ -133,3 +133,32 @@ def begin(table: Table, scope: str, fp: str) -> Claim | StoredResponse:
             return StoredResponse(int(stored["status"]), json.loads(stored["body"]), dict(stored.get("headers") or {}))
         raise errors.idempotency_in_progress()
     raise errors.idempotency_in_progress()
+
+
+class CommitFailed(Exception):
+    """A condition of the caller's items failed; `failed` holds their indexes."""
+
+    def __init__(self, failed: set[int]):
+        super().__init__(f"conditions failed at {sorted(failed)}")
+        self.failed = failed
+
+
+def commit(table: Table, tx: list[dict[str, Any]], claim: Claim | None, response: StoredResponse) -> None:
+    """Write `tx` and the claim's completion in one TransactWriteItems.
+
+    Raises `CommitFailed` when one of the caller's conditions failed (nothing
+    was written), and 409 IDEMPOTENCY_IN_PROGRESS when only the claim was lost
+    to a request that took over its lease.
+    """
+    items = list(tx)
+    if claim is not None:
+        items.append(claim.completion_item(response))
+    try:
+        table.transact(items)
+    except TransactionCanceled as exc:
+        failed = {i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed" and i < len(tx)}
+        if failed:
+            raise CommitFailed(failed) from None
+        raise errors.idempotency_in_progress() from None
+    if claim is not None:
+        claim.mark_completed()

@@ -138,17 +138,9 @@ class SeedContainer(_Strict):
     _id = field_validator("id")(_prefixed("cnt"))
 
 
-class SeedTrack(_Strict):
-    id: str
-    title: str
-    author: str = ""
-    album: str = ""
-    duration: float = 0
-    language: str = ""
-    userCount: int = 0
-    isCommerceMusic: bool = False
-    previewUrl: str | None = None
-    coverUrl: str | None = None
+class SeedTrack(e.MusicTrack):
+    """The catalog entry exactly as stored, refusing unknown fields."""
+    model_config = ConfigDict(extra="forbid")
 
     @field_validator("id")
     @classmethod

@@ -21,7 +21,7 @@ from layers_shared.models.requests import ApproveBody, RejectBody
 from layers_shared.scheduling import trigger
 from layers_shared.services import scheduling
 from layers_shared.store import items, keys, repo
-from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
+from layers_shared.store.table import ConditionFailed, Table
 
 ATTEMPTS = 3  # a concurrent stash or decision: read again and decide again
 
@@ -125,21 +125,14 @@ def _same_stash(container: Container, names: dict[str, str], values: dict[str, A
 def _transact(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim | None, response: Response,
               post_ids: list[str]) -> None:
     """tx[0] is the container, tx[1..] the posts, then the idempotency record."""
-    if claim is not None:
-        tx.append(claim.completion_item(idempotency.StoredResponse(response.status, response.body, response.headers)))
     try:
-        table.transact(tx)
-    except TransactionCanceled as exc:
-        failed = {i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed"}
-        taken = [post_ids[i - 1] for i in sorted(failed) if 1 <= i <= len(post_ids)]
+        idempotency.commit(table, tx, claim,
+                           idempotency.StoredResponse(response.status, response.body, response.headers))
+    except idempotency.CommitFailed as exc:
+        taken = [post_ids[i - 1] for i in sorted(exc.failed) if 1 <= i <= len(post_ids)]
         if taken:
             raise _IdsTaken(taken) from None
-        if 0 in failed:
-            raise _ContainerChanged() from None
-        raise errors.idempotency_in_progress() from None
-    if claim is not None:
-        claim.mark_completed()
-
+        raise _ContainerChanged() from None
 
 def reject(req: Request) -> Response:
     body = require(RejectBody, req.json_body())

@@ -26,7 +26,7 @@ from layers_shared.models.entities import ScheduledPost
 from layers_shared.models.requests import Strict
 from layers_shared.scheduling import trigger
 from layers_shared.store import items, keys, repo
-from layers_shared.store.table import ConditionFailed, TransactionCanceled
+from layers_shared.store.table import ConditionFailed
 
 MAX_CANCEL_REASON = 1024
 DEFAULT_LIMIT = 50
@@ -120,16 +120,12 @@ def _write(req: Request, key: dict[str, str], expression: str, names: dict[str, 
     if claim is None:
         req.table.update(key, expression, names=names, values=values, condition=condition)
         return
-    stored = idempotency.StoredResponse(response.status, response.body, response.headers)
-    tx = [req.table.tx_update(key, expression, names=names, values=values, condition=condition),
-          claim.completion_item(stored)]
+    tx = [req.table.tx_update(key, expression, names=names, values=values, condition=condition)]
     try:
-        req.table.transact(tx)
-    except TransactionCanceled as exc:
-        if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
-            raise ConditionFailed() from None
-        raise errors.idempotency_in_progress() from None
-    claim.mark_completed()
+        idempotency.commit(req.table, tx, claim,
+                           idempotency.StoredResponse(response.status, response.body, response.headers))
+    except idempotency.CommitFailed:
+        raise ConditionFailed() from None
 
 
 # -- list -----------------------------------------------------------------------------

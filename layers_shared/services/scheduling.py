@@ -10,7 +10,7 @@ from layers_shared.http.api import Request, Response
 from layers_shared.models.entities import Container, MusicTrack, Project, ScheduledPost, SocialAccount
 from layers_shared.scheduling import trigger
 from layers_shared.store import items, keys, repo
-from layers_shared.store.table import Table, TransactionCanceled
+from layers_shared.store.table import Table
 
 
 def schedule(req: Request, *, publish_now: bool) -> Response:
@@ -81,17 +81,11 @@ def write_stash(table: Table, container: Container, pending: dict[str, Any], sup
 def _commit(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim | None, response: Response,
             ids: list[str]) -> None:
     """`ids[i]` names the post behind `tx[i]` ('' for other items)."""
-    if claim is not None:
-        tx.append(claim.completion_item(idempotency.StoredResponse(response.status, response.body, response.headers)))
     try:
-        table.transact(tx)
-    except TransactionCanceled as exc:
-        failed = [i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed"]
-        taken = [ids[i] for i in failed if i < len(ids) and ids[i]]
+        idempotency.commit(table, tx, claim,
+                           idempotency.StoredResponse(response.status, response.body, response.headers))
+    except idempotency.CommitFailed as exc:
+        taken = [ids[i] for i in sorted(exc.failed) if i < len(ids) and ids[i]]
         if taken:
             raise errors.duplicate_id(taken) from None
-        if any(i == 0 and i < len(ids) and not ids[0] for i in failed):
-            raise errors.conflict("CONCURRENT_UPDATE", "The content container changed during this call; retry.") from None
-        raise errors.idempotency_in_progress() from None
-    if claim is not None:
-        claim.mark_completed()
+        raise errors.conflict("CONCURRENT_UPDATE", "The content container changed during this call; retry.") from None
