@@ -381,3 +381,26 @@ def test_pending_gate_answers_202_and_writes_no_rows(stack, api):
         assert api.get(f"/v1/scheduled-posts/{post_id}").status == 404
     content = api.get(f"/v1/content/{PENDING}").body
     assert content["pendingSchedule"]["scheduledPostIds"] == reply.body["scheduledPostIds"]
+
+
+def test_429_when_the_write_budget_is_spent(api, monkeypatch):
+    from layers_shared import clock, config
+
+    monkeypatch.setenv("RATE_LIMITS_JSON", '{"standard": {"write-light": 2, "read-light": 100000}}')
+    config.rate_limits.cache_clear()
+    clock.set_now(clock.now().replace(second=1))  # one window for the whole test
+    try:
+        body = {"scheduledFor": future(), "targets": []}  # counted before the body is read
+        first, second, third = (api.post(f"/v1/content/{FOREIGN_CONTAINER}/schedule", body, key=OTHER_ORG_KEY)
+                                for _ in range(3))
+        assert first.status == second.status == 422
+        assert second.header("X-RateLimit-Remaining") == "0"
+        details = assert_envelope(third, 429, "RATE_LIMITED")
+        assert int(third.header("Retry-After")) >= 1 and details["endpointClass"] == "write-light"
+        assert third.header("X-RateLimit-Endpoint-Class") == "write-light"
+        # reads have their own budget
+        assert api.get("/v1/whoami", key=OTHER_ORG_KEY).status == 200
+    finally:
+        clock.set_now(None)
+        monkeypatch.undo()  # restore the suite's generous limits before re-reading them
+        config.rate_limits.cache_clear()
