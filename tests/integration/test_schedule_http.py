@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -388,7 +389,10 @@ def test_429_when_the_write_budget_is_spent(api, monkeypatch):
 
     monkeypatch.setenv("RATE_LIMITS_JSON", '{"standard": {"write-light": 2, "read-light": 100000}}')
     config.rate_limits.cache_clear()
-    clock.set_now(clock.now().replace(second=1))  # one window for the whole test
+    # A fresh one-minute window (the next one) for the whole test; no post of
+    # this module is due within that minute, so the publisher loop is unaffected.
+    start = clock.now().replace(second=1, microsecond=0) + timedelta(minutes=1)
+    clock.set_now(start)
     try:
         body = {"scheduledFor": future(), "targets": []}  # counted before the body is read
         first, second, third = (api.post(f"/v1/content/{FOREIGN_CONTAINER}/schedule", body, key=OTHER_ORG_KEY)
