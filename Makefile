@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint bench openapi clean
+.PHONY: run test unit lint bench campaign openapi clean
 
 $(VENV)/.installed: requirements.txt layers_shared/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+
+campaign: $(VENV)/.installed
+	$(PY) bench/fault_campaign.py --posts 1000
 
 openapi: $(VENV)/.installed
 	$(PY) tools/gen_openapi.py
