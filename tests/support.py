@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = json.loads((ROOT / "local" / "seed" / "default.json").read_text())
@@ -164,3 +165,18 @@ def force_post_status(stack: Any, post_id: str, status: str, **fields: Any) -> N
         values[f":f{i}"] = value
         sets.append(f"#f{i} = :f{i}")
     stack.table.update(keys.scheduled_post(post_id), "SET " + ", ".join(sets), names=names, values=values)
+
+
+FAST_PUBLISHER_TIMINGS = {"PUBLISH_RETRY_BASE_SECONDS": "1", "PUBLISH_POLL_BASE_SECONDS": "1",
+                          "PUBLISH_POLL_CAP_SECONDS": "1"}
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Environment variables for a (module-scoped) fixture's lifetime, restored after."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in values.items():
+            patch.setenv(name, value)
+        yield

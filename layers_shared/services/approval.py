@@ -134,6 +134,7 @@ def _transact(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim |
             raise _IdsTaken(taken) from None
         raise _ContainerChanged() from None
 
+
 def reject(req: Request) -> Response:
     body = require(RejectBody, req.json_body())
     principal = req.principal

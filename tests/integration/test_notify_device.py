@@ -12,7 +12,7 @@ from layers_shared.instructions import TemplateWriter
 from layers_shared.messaging.port import ProviderRejected
 from layers_shared.messaging.sandbox import SandboxMessenger
 from tests.support import (
-    FIXTURE, FOREIGN_CONTAINER, IMAGE, KEY, NO_MEDIA, NO_PHONE_KEY, OTHER_ORG_KEY, PENDING, PROCESSING, READ_KEY,
+    FIXTURE, FOREIGN_CONTAINER, IMAGE, NO_MEDIA, NO_PHONE_KEY, OTHER_ORG_KEY, PENDING, PROCESSING, READ_KEY,
     REVOKED_KEY, SLIDESHOW, UNVERIFIED_KEY, VIDEO, Client, Reply, assert_envelope,
 )
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.support import (
-    FLAKY, IG_PERSONAL, IMAGE, INSTAGRAM, REJECTS, TIKTOK, UNKNOWN, VIDEO, Client,
+    FAST_PUBLISHER_TIMINGS, FLAKY, IG_PERSONAL, IMAGE, INSTAGRAM, REJECTS, TIKTOK, UNKNOWN, VIDEO, Client,
+    environment,
 )
 
 DEADLINE = 5.0  # seed-fixture.md: attempted within 5 s after T
@@ -22,19 +23,8 @@ DEADLINE = 5.0  # seed-fixture.md: attempted within 5 s after T
 @pytest.fixture(scope="module", autouse=True)
 def fast_retries():
     """Backoff and polling in seconds instead of minutes (read per invocation)."""
-    import os
-
-    saved = {k: os.environ.get(k) for k in ("PUBLISH_RETRY_BASE_SECONDS", "PUBLISH_POLL_BASE_SECONDS",
-                                            "PUBLISH_POLL_CAP_SECONDS")}
-    os.environ.update({"PUBLISH_RETRY_BASE_SECONDS": "1", "PUBLISH_POLL_BASE_SECONDS": "1",
-                       "PUBLISH_POLL_CAP_SECONDS": "1"})
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
+    with environment(**FAST_PUBLISHER_TIMINGS):
+        yield
 
 def at(seconds: float) -> str:
     """A whole-second instant `seconds` from now (what a partner sends)."""

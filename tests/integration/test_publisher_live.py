@@ -2,7 +2,6 @@
 Instagram servers that answer like the real APIs (tests/fakes/)."""
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -11,7 +10,9 @@ from tests.fakes.http_server import Fault
 from tests.fakes.instagram import FakeInstagram, graph_error
 from tests.fakes.tiktok import FakeTikTok, error_fault
 from tests.integration.test_publisher import at, wait_for
-from tests.support import FIXTURE, IMAGE, INSTAGRAM, LIVE_KEY, TIKTOK, VIDEO, Client
+from tests.support import (
+    FAST_PUBLISHER_TIMINGS, FIXTURE, IMAGE, INSTAGRAM, LIVE_KEY, TIKTOK, VIDEO, Client, environment,
+)
 
 VIDEO_INIT = "/v2/post/publish/video/init/"
 
@@ -38,18 +39,9 @@ def instagram():
 
 @pytest.fixture(scope="module", autouse=True)
 def live_env(tiktok, instagram):
-    names = ("TIKTOK_API_BASE", "INSTAGRAM_GRAPH_BASE", "PUBLISH_RETRY_BASE_SECONDS",
-             "PUBLISH_POLL_BASE_SECONDS", "PUBLISH_POLL_CAP_SECONDS")
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.update({"TIKTOK_API_BASE": tiktok.url, "INSTAGRAM_GRAPH_BASE": instagram.base_url,
-                       "PUBLISH_RETRY_BASE_SECONDS": "1", "PUBLISH_POLL_BASE_SECONDS": "1",
-                       "PUBLISH_POLL_CAP_SECONDS": "1"})
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with environment(TIKTOK_API_BASE=tiktok.url, INSTAGRAM_GRAPH_BASE=instagram.base_url,
+                     **FAST_PUBLISHER_TIMINGS):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from layers_shared import errors  # noqa: F401  (envelope codes documented there)
 from tests.support import (
     FOREIGN, FOREIGN_CONTAINER, GATED_ACCOUNT, IG_PERSONAL, IMAGE, INSTAGRAM, KEY, NO_SCOPE_KEY,
     NO_PROVIDER, OTHER_ORG_KEY, PENDING, PROCESSING, READ_KEY, REAUTH, REJECTED, REVOKED_KEY,

@@ -1,14 +1,14 @@
 """The schedule rules as pure functions: body -> intent -> planned rows."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from layers_shared import errors
 from layers_shared.domain import schedule as rules
-from layers_shared.models.entities import Container, Layer, MusicTrack, Project, SocialAccount
+from layers_shared.models.entities import Container, Layer, MusicTrack, SocialAccount
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 ORG = "org_11111111-1111-4111-8111-111111111111"
