@@ -78,7 +78,9 @@ class TikTokAdapter:
         try:
             outcome = self._status(session, delivery, str(publish_id))
         except _Stop as stop:
-            outcome = stop.outcome
+            # A refresh that failed for now: the init went out, so this is only
+            # a failed read; "retry" would make the publisher init again.
+            outcome = _keep_polling(stop.outcome, str(publish_id))
         return session.finish(outcome)
 
     def confirm(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
@@ -118,10 +120,7 @@ class TikTokAdapter:
             return Outcome("processing", state=state,
                            error=LastError(code="NETWORK_ERROR", message="TikTok status read failed"))
         if not (200 <= resp.status < 300 and _error_code(resp) in ("ok", None)):
-            outcome = _error_outcome(resp, session.secrets())
-            if outcome.kind == "retry":
-                return Outcome("processing", state=state, error=outcome.error, retry_after=outcome.retry_after)
-            return outcome
+            return _keep_polling(_error_outcome(resp, session.secrets()), publish_id)
         return _status_outcome(delivery, publish_id, _data(resp))
 
 
@@ -314,6 +313,14 @@ def _error_outcome(resp: HttpResponse, secrets: list[str]) -> Outcome:
         return _reauth("REAUTH_REQUIRED", "TikTok no longer accepts this account's authorization; "
                        "the account must be reconnected.", platform_code=code)
     return Outcome.failed("PLATFORM_REJECTED", text, platform_code=code or f"http_{resp.status}")
+
+
+def _keep_polling(outcome: Outcome, publish_id: str) -> Outcome:
+    """A transient failure while reading a post TikTok already accepted: read again later."""
+    if outcome.kind == "retry":
+        return Outcome("processing", state={"publishId": publish_id}, error=outcome.error,
+                       retry_after=outcome.retry_after)
+    return outcome
 
 
 def _reauth(code: str, message: str, platform_code: str | None = None) -> Outcome:

@@ -260,6 +260,19 @@ def test_refresh_during_poll_carries_new_credentials(adapter, delivery, tiktok_s
     assert outcome.kind == "published" and outcome.new_credentials is not None
 
 
+@pytest.mark.parametrize("fault", [Fault(status=503), Fault(drop=True)])
+def test_transient_refresh_failure_while_polling_keeps_polling(adapter, delivery, tiktok_server, fault):
+    # The init went out and TikTok holds a publish_id: a "retry" here would make
+    # the publisher init again (a second post). A failed refresh is only a failed read.
+    state = adapter.submit(delivery()).state
+    tiktok_server.revoke_access(ACCESS)
+    tiktok_server.fault("POST", TOKEN, fault)
+    outcome = adapter.poll(delivery(), state)
+    assert outcome.kind == "processing" and outcome.state == state
+    assert outcome.error is not None and outcome.account_status is None
+    assert len(tiktok_server.inits()) == 1
+
+
 def test_rotated_credentials_are_kept_even_when_the_call_then_fails(adapter, delivery, tiktok_server):
     tiktok_server.fault("POST", VIDEO_INIT, error_fault(429, "rate_limit_exceeded"))
     outcome = adapter.submit(delivery(expires_at="2020-01-01T00:00:00Z"))
