@@ -49,7 +49,10 @@ def parse_instant(value: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InstantError("invalid_datetime", f"not a valid date-time: {exc}") from None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise InstantError("invalid_datetime", "not a valid date-time: out of range once moved to UTC") from None
 
 
 def to_storage(value: datetime) -> str:

@@ -221,7 +221,9 @@ def _ceil_ms(when: datetime) -> datetime:
     """Posts are stored to the millisecond: `t >= x` and `t < x` hold exactly
     when they hold against x rounded up to the next millisecond."""
     truncated = clock.truncate_ms(when)
-    return truncated if truncated == when else truncated + timedelta(milliseconds=1)
+    if truncated == when or truncated == datetime.max.replace(microsecond=999000, tzinfo=truncated.tzinfo):
+        return truncated  # the last storable millisecond: nothing sorts after it anyway
+    return truncated + timedelta(milliseconds=1)
 
 
 def _collect(req: Request, query: ListQuery) -> tuple[list[dict[str, Any]], bool]:

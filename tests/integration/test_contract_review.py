@@ -1,0 +1,47 @@
+"""Contract review: answers the documents fix that no other test pinned down.
+
+Each test names the rule it holds the code to (decisions.md / the seeds)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from tests.support import (
+    TIKTOK, VIDEO, assert_envelope, prj, schedule_posts,
+)
+
+# Instants that match the ISO 8601 shape but fall outside what a datetime can
+# hold once moved to UTC: "no input producing a 500" (decisions.md, Errors).
+OUT_OF_RANGE_INSTANTS = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"]
+LAST_INSTANT = "9999-12-31T23:59:59.9999999Z"
+
+
+@pytest.mark.parametrize("when", OUT_OF_RANGE_INSTANTS)
+def test_schedule_with_an_instant_outside_the_calendar_is_422_at_scheduledFor(api, when):
+    reply = api.schedule(VIDEO, [{"socialAccountId": TIKTOK, "mode": "publish"}], when)
+    details = assert_envelope(reply, 422, "VALIDATION")
+    assert details["issues"][0]["path"] == "scheduledFor"
+
+
+@pytest.mark.parametrize("when", OUT_OF_RANGE_INSTANTS)
+def test_reschedule_with_an_instant_outside_the_calendar_is_422_at_scheduledFor(api, when):
+    post_id = schedule_posts(api, [{"socialAccountId": TIKTOK, "mode": "publish"}])[0]
+    reply = api.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": when})
+    details = assert_envelope(reply, 422, "VALIDATION")
+    assert details["issues"][0]["path"] == "scheduledFor"
+
+
+@pytest.mark.parametrize("name", ["from", "to"])
+@pytest.mark.parametrize("when", OUT_OF_RANGE_INSTANTS)
+def test_list_filter_with_an_instant_outside_the_calendar_is_422_at_the_filter(api, name, when):
+    reply = api.get(f"/v1/projects/{prj(1)}/scheduled-posts?{name}={quote(when)}")
+    details = assert_envelope(reply, 422, "VALIDATION")
+    assert [i["path"] for i in details["issues"]] == [name]
+
+
+@pytest.mark.parametrize("name", ["from", "to"])
+def test_list_filter_at_the_last_representable_instant_is_answered(api, name):
+    reply = api.get(f"/v1/projects/{prj(1)}/scheduled-posts?{name}={quote(LAST_INSTANT)}")
+    assert reply.status == 200, reply.body
+    assert isinstance(reply.body["items"], list)
