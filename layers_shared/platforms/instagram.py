@@ -57,6 +57,10 @@ class InstagramAdapter:
         graph = self._graph(delivery)
         if isinstance(graph, Outcome):
             return graph
+        if (post.platformState or {}).get("containerId"):
+            # A resubmit after media_publish failed: a 5xx does not prove that
+            # nothing went live, so read the container (and publish it) first.
+            return self._advance(graph, delivery, dict(post.platformState or {}))
         if post.mediaType == "slideshow":
             return self._create_carousel_items(graph, post)
         media = post.media[0]

@@ -245,6 +245,17 @@ def test_transient_publish_errors_retry_with_the_container_kept(adapter, deliver
     assert instagram_server.media == []
 
 
+def test_resubmit_after_a_publish_error_reads_the_kept_container_first(adapter, delivery, instagram_server):
+    # A 5xx from media_publish does not prove that nothing went live. The
+    # publisher resubmits after "retry" with the container in platformState:
+    # the submit must read that container, not publish a new one.
+    state = adapter.submit(delivery()).state
+    live = adapter.poll(delivery(), state)   # Meta published it; say the answer we saw was a 500
+    again = adapter.submit(delivery(platformState=state))
+    assert again.kind == "published" and again.external_id == live.external_id
+    assert len(instagram_server.publishes()) == 1 and len(instagram_server.calls("POST", MEDIA)) == 1
+
+
 @pytest.mark.parametrize("fault, platform_code", [
     (error_fault(400, 10, "(#10) Application does not have permission for this action"), "10"),
     (error_fault(403, 200, "(#200) Permissions error"), "200"),
