@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.support import (
-    TIKTOK, VIDEO, assert_envelope, prj, schedule_posts,
+    PENDING_2, TIKTOK, VIDEO, assert_envelope, future, prj, schedule_posts,
 )
 
 # Instants that match the ISO 8601 shape but fall outside what a datetime can
@@ -45,3 +45,27 @@ def test_list_filter_at_the_last_representable_instant_is_answered(api, name):
     reply = api.get(f"/v1/projects/{prj(1)}/scheduled-posts?{name}={quote(LAST_INSTANT)}")
     assert reply.status == 200, reply.body
     assert isinstance(reply.body["items"], list)
+
+
+# A JSON string escape of a lone UTF-16 surrogate ("\\ud800") is valid JSON text
+# but no Unicode string: it cannot be stored, hashed or echoed back as UTF-8.
+LONE_SURROGATE_KEY = (b'{"\\ud800": 1, "scheduledFor": "%s", "targets": '
+                      b'[{"socialAccountId": "%s", "mode": "publish"}]}')
+
+
+def test_a_lone_surrogate_in_a_field_name_is_422_with_path_empty(api):
+    raw = LONE_SURROGATE_KEY % (future().encode(), TIKTOK.encode())
+    reply = api.post(f"/v1/content/{VIDEO}/schedule", raw=raw)
+    details = assert_envelope(reply, 422, "VALIDATION")
+    assert [i["path"] for i in details["issues"]] == [""]
+
+
+def test_a_lone_surrogate_under_an_idempotency_key_is_422_not_500(api):
+    reply = api.post(f"/v1/content/{PENDING_2}/approve", raw=b'{"note": "\\ud800"}',
+                     headers={"Idempotency-Key": "contract-review-surrogate"})
+    details = assert_envelope(reply, 422, "VALIDATION")
+    assert [i["path"] for i in details["issues"]] == [""]
+    again = api.post(f"/v1/content/{PENDING_2}/approve", raw=b'{"note": "\\ud800"}',
+                     headers={"Idempotency-Key": "contract-review-surrogate"})
+    assert again.status == 422 and again.header("Idempotent-Replayed") == "true"
+    assert api.get(f"/v1/content/{PENDING_2}").body["approvalStatus"] == "pending"
