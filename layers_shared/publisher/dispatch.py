@@ -79,6 +79,9 @@ class Publisher:
             return self._record(item, token, delivery)
         adapter = self.adapter_for(post)
         state = dict(item.get("platformState") or {})
+        late = rules.too_late_to_resubmit(item, clock.now(), self.timings) if action == "submit" else None
+        if late is not None:
+            return self._record(item, token, late)
         if action == "submit":
             started = claim.start_submit(self.table, post_id, token, clock.now())
             if started is None:

@@ -86,6 +86,19 @@ def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timin
     return Decision(None, values, ["submitStartedAt"], ("submit", delay))
 
 
+def too_late_to_resubmit(post: dict[str, Any], now: datetime, timings: Timings) -> Outcome | None:
+    """A resubmit whose message came late (or was lost and recovered by the
+    sweeper) after the retry window closed does not go out: the post fails
+    with the error that asked for the retry."""
+    first = clock.from_storage(post.get("attemptedAt"))
+    if first is None or now <= first + timedelta(seconds=timings.retry_window):
+        return None
+    last = post.get("lastTransientError")
+    error = LastError.model_validate(last) if isinstance(last, dict) else LastError(
+        code="PLATFORM_UNAVAILABLE", message="The platform is unavailable.")
+    return Outcome("failed", error=error)
+
+
 def apply(table: Table, post_id: str, token: str, decision: Decision, now: datetime,
           timings: Timings) -> bool:
     """One conditional write; False when the caller no longer holds the post."""
