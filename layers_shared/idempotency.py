@@ -19,6 +19,8 @@ from layers_shared.store.table import ConditionFailed, Table, TransactionCancele
 TTL_SECONDS = 24 * 3600
 LEASE_SECONDS = 60  # longer than any API Lambda may run
 STORABLE = {404, 409, 422}
+# 409s that say "retry": another writer got in between. Not a final answer.
+TRANSIENT_CONFLICTS = {"CONCURRENT_UPDATE", "IDEMPOTENCY_IN_PROGRESS"}
 MAX_KEY_LENGTH = 255
 
 
@@ -41,7 +43,11 @@ def fingerprint(path_params: dict[str, str], body: Any) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def is_storable(status: int) -> bool:
+def is_storable(status: int, body: Any = None) -> bool:
+    if status == 409 and isinstance(body, dict):
+        details = (body.get("error") or {}).get("details") or {}
+        if details.get("reason") in TRANSIENT_CONFLICTS:
+            return False
     return 200 <= status < 300 or status in STORABLE
 
 

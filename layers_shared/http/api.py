@@ -138,7 +138,7 @@ class Endpoint:
                 claim = request.claim = outcome
             response = self._call(request)
             if claim is not None:
-                if idempotency.is_storable(response.status):
+                if idempotency.is_storable(response.status, response.body):
                     claim.complete(idempotency.StoredResponse(response.status, response.body, response.headers))
                 else:
                     claim.abandon()

@@ -31,3 +31,10 @@ def test_reasonable_keys_pass():
     assert idempotency.validate_key("8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999") is not None
     assert idempotency.validate_key("x" * 255) == "x" * 255
     assert idempotency.validate_key(None) is None
+
+
+@pytest.mark.parametrize("reason,stored", [("CONCURRENT_UPDATE", False), ("IDEMPOTENCY_IN_PROGRESS", False),
+                                           ("NOT_QUEUED", True), ("CONTENT_NOT_READY", True)])
+def test_a_409_that_says_retry_is_not_stored(reason, stored):
+    body = errors.conflict(reason, "m").body("req_x")
+    assert idempotency.is_storable(409, body) is stored
