@@ -112,7 +112,8 @@ class Endpoint:
         request_id = ids.new_request_id()
         logger.append_keys(request_id=request_id)
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
-        extra_headers: dict[str, str] = {}
+        # The class is fixed per route, so even a 401/403 (not counted) can name it.
+        extra_headers: dict[str, str] = {"X-RateLimit-Endpoint-Class": self.endpoint_class}
         claim: idempotency.Claim | None = None
         try:
             principal = auth.authenticate(headers, self.table)

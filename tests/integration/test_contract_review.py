@@ -89,3 +89,20 @@ def test_a_concurrent_update_409_is_not_replayed_so_the_retry_runs(api, monkeypa
     assert retry.status == 200, retry.body
     assert retry.header("Idempotent-Replayed") is None
     assert retry.body["approvalStatus"] == "approved"
+
+
+def test_401_and_403_still_name_the_endpoint_class(api):
+    """decisions.md / platform.md §4: X-RateLimit-Endpoint-Class is on every answer.
+    (401/403 are not counted, so they carry no Limit/Remaining: ADR 0023.)"""
+    from tests.support import NO_SCOPE_KEY
+
+    cases = (
+        (api.get("/v1/whoami", key=None), 401, "read-light"),
+        (api.post(f"/v1/content/{VIDEO}/schedule", {}, key="lp_test_NOPE000000000000_x"), 401, "write-light"),
+        (api.get(f"/v1/content/{VIDEO}", key=NO_SCOPE_KEY), 403, "read-light"),
+        (api.delete("/v1/scheduled-posts/sp_00000000-0000-4000-8000-000000000000", key=NO_SCOPE_KEY), 403,
+         "write-light"),
+    )
+    for reply, status, endpoint_class in cases:
+        assert reply.status == status, reply.body
+        assert reply.header("X-RateLimit-Endpoint-Class") == endpoint_class, reply.headers
