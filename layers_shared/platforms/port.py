@@ -10,7 +10,7 @@ the adapter reads the platform and never submits again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from layers_shared.models.entities import LastError, ScheduledPost, SocialAccount
 
@@ -35,6 +35,9 @@ class Delivery:
     credentials: Credentials | None = None
     provider: str | None = None          # managed: the layer's config.provider
     operator_phone: str | None = None    # instagram draft: the org's verified primary operator phone
+    # Reads the account's credentials as stored now: another worker may have
+    # rotated them since `credentials` was read.
+    reload_credentials: Callable[[], Credentials | None] | None = None
 
 
 @dataclass

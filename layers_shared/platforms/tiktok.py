@@ -63,7 +63,7 @@ class TikTokAdapter:
         if isinstance(request, Outcome):
             return request
         path, body = request
-        session = _Session(self, delivery.credentials)
+        session = _Session(self, delivery)
         try:
             outcome = self._init(session, path, body)
         except _Stop as stop:
@@ -74,7 +74,7 @@ class TikTokAdapter:
         publish_id = state.get("publishId")
         if not publish_id:
             return Outcome.failed("INVALID_STATE", "no TikTok publish_id to poll")
-        session = _Session(self, delivery.credentials)
+        session = _Session(self, delivery)
         try:
             outcome = self._status(session, delivery, str(publish_id))
         except _Stop as stop:
@@ -129,9 +129,10 @@ class _Session:
     and remembers the rotated credentials so that whatever the call ends with
     carries them (the old refresh token is dead once TikTok rotates it)."""
 
-    def __init__(self, adapter: TikTokAdapter, credentials: Credentials | None):
+    def __init__(self, adapter: TikTokAdapter, delivery: Delivery):
         self.adapter = adapter
-        self.credentials = credentials
+        self.credentials = delivery.credentials
+        self.reload = delivery.reload_credentials
         self.refreshed: Credentials | None = None
 
     def secrets(self) -> list[str]:
@@ -197,6 +198,8 @@ class _Session:
         if (code and code != "ok") or not body.get("access_token"):
             code = str(code) if code else f"http_{resp.status}"
             log.info("tiktok token refresh refused: %s", code)
+            if self._adopt_stored_rotation(creds):
+                return
             raise _Stop(_reauth("REAUTH_REQUIRED",
                                 f"TikTok refused the token refresh ({code}); the account must be reconnected.",
                                 platform_code=code))
@@ -211,6 +214,23 @@ class _Session:
             platform_user_id=str(body.get("open_id") or creds.platform_user_id or "") or None,
         )
         log.info("tiktok token refreshed")
+
+    def _adopt_stored_rotation(self, used: Credentials) -> bool:
+        """Another post of the account may have refreshed first: TikTok rotated
+        the refresh token we used, and the new pair is already stored. Use it
+        (refreshing it once more if needed) instead of asking for reauth."""
+        reload, self.reload = self.reload, None  # once per call
+        try:
+            stored = reload() if reload is not None else None
+        except Exception:
+            log.warning("could not re-read the stored tiktok credentials")
+            return False
+        if stored is None or not stored.access_token or stored.refresh_token == used.refresh_token:
+            return False
+        self.credentials = stored
+        if stored.refresh_token and _expired(stored.expires_at):
+            self._refresh()
+        return True
 
 
 # -- requests -------------------------------------------------------------

@@ -63,7 +63,8 @@ def delivery_for(table: Table, vault: TokenVault, post: ScheduledPost) -> Delive
     phone = operator_phone(table, post.organizationId) if (post.platform == "instagram"
                                                             and post.mode == "draft") else None
     return Delivery(post=post, account=account, credentials=credentials,
-                    provider=post.managedProvider, operator_phone=phone)
+                    provider=post.managedProvider, operator_phone=phone,
+                    reload_credentials=(lambda: vault.get(account.id)) if credentials is not None else None)
 
 
 def operator_phone(table: Table, organization_id: str) -> str | None:

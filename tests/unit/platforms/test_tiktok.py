@@ -280,6 +280,29 @@ def test_rotated_credentials_are_kept_even_when_the_call_then_fails(adapter, del
     assert outcome.new_credentials is not None  # the old refresh token is dead: never lose the new one
 
 
+def test_a_refresh_raced_by_another_worker_uses_the_stored_rotation(adapter, delivery, tiktok_server):
+    # Two posts of one account, both holding the expired token: the first
+    # refresh rotates the refresh token, so the second one's refresh is refused.
+    # That is not a revoked authorization: the vault already holds the new pair.
+    first = adapter.submit(delivery(expires_at="2020-01-01T00:00:00Z"))
+    stored = first.new_credentials
+    assert first.kind == "processing" and stored is not None
+    second = delivery(expires_at="2020-01-01T00:00:00Z")
+    second.reload_credentials = lambda: stored
+    outcome = adapter.submit(second)
+    assert outcome.kind == "processing" and outcome.account_status is None
+    assert [r.bearer for r in tiktok_server.inits()] == [stored.access_token] * 2
+    assert len(tiktok_server.calls("POST", TOKEN)) == 2
+
+
+def test_a_refused_refresh_with_nothing_newer_stored_still_requires_reauth(adapter, delivery, tiktok_server):
+    lost = delivery(expires_at="2020-01-01T00:00:00Z", refresh_token="rft.unknown")
+    lost.reload_credentials = lambda: Credentials(ACCESS, "rft.unknown", "2020-01-01T00:00:00Z")
+    outcome = adapter.submit(lost)
+    assert outcome.kind == "failed" and outcome.account_status == "reauth_required"
+    assert tiktok_server.inits() == []
+
+
 @pytest.mark.parametrize("refresh_token", ["rft.unknown", None])
 def test_refresh_failure_requires_reauth(adapter, delivery, tiktok_server, refresh_token):
     tiktok_server.revoke_access(ACCESS)

@@ -98,3 +98,20 @@ def test_live_outcome_side_effects_reach_the_account_and_the_vault(world, now):
     assert world.read(pid)["lastError"]["code"] == "REAUTH_REQUIRED"
     assert world.table.get({"PK": f"SA#{TIKTOK}", "SK": "META"})["status"] == "reauth_required"
     assert world.vault.get(TIKTOK).access_token == "act.new"
+
+
+def test_a_live_delivery_can_reread_the_stored_credentials(world, now):
+    from layers_shared.platforms.port import Credentials, Outcome
+
+    seen = []
+
+    class ReadsTheVaultAgain:
+        def submit(self, delivery):
+            world.vault.put(TIKTOK, Credentials("act.rotated-elsewhere", "rft.rotated-elsewhere"))
+            seen.append(delivery.reload_credentials())
+            return Outcome("processing", state={"publishId": "p1"})
+
+    clock.set_now(now)
+    pid = world.post(TIKTOK, when=now, env="live")
+    world.publisher(adapter_for=lambda p: ReadsTheVaultAgain()).publish(pid, clock.to_storage(now))
+    assert [c.refresh_token for c in seen] == ["rft.rotated-elsewhere"]
