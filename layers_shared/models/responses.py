@@ -173,6 +173,7 @@ class RejectResult(Shape):
     rejectedAt: Instant | None
     rejectedBy: str | None
     rejectionReason: str | None
+    reason: str | None = Field(description="Same as `rejectionReason` (the name the approval docs use).")
     droppedScheduledPostIds: list[ScheduledPostId] = Field(description="Ids of a stashed schedule, now dropped.")
 
 

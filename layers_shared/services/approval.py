@@ -189,5 +189,6 @@ def rejected_view(container: Container, dropped: list[str]) -> dict[str, Any]:
         "rejectedAt": clock.to_wire(container.rejectedAt),
         "rejectedBy": container.rejectedBy,
         "rejectionReason": container.rejectionReason,
+        "reason": container.rejectionReason,  # the name platform.md §8.3 documents
         "droppedScheduledPostIds": dropped,
     }

@@ -3,12 +3,13 @@
 Each test names the rule it holds the code to (decisions.md / the seeds)."""
 from __future__ import annotations
 
+import uuid
 from urllib.parse import quote
 
 import pytest
 
 from tests.support import (
-    PENDING_2, TIKTOK, VIDEO, assert_envelope, future, prj, schedule_posts,
+    PENDING, PENDING_2, TIKTOK, VIDEO, assert_envelope, future, prj, schedule_posts,
 )
 
 # Instants that match the ISO 8601 shape but fall outside what a datetime can
@@ -106,3 +107,27 @@ def test_401_and_403_still_name_the_endpoint_class(api):
     for reply, status, endpoint_class in cases:
         assert reply.status == status, reply.body
         assert reply.header("X-RateLimit-Endpoint-Class") == endpoint_class, reply.headers
+
+
+
+def fresh_pending_container(stack) -> str:
+    """A copy of the fixture's pending container under a new id (tests that decide it)."""
+    from layers_shared.store import keys
+
+    item = dict(stack.table.get(keys.container(PENDING)))
+    new_id = f"cnt_{uuid.uuid4()}"
+    item.update(keys.container(new_id), id=new_id)
+    item.pop("pendingSchedule", None)
+    stack.table.put(item)
+    return new_id
+
+
+def test_reject_answers_the_reason_under_the_documented_name(api, stack):
+    """platform.md §8.3: reject -> {id, approvalStatus: "rejected", rejectedAt, rejectedBy, reason}."""
+    container = fresh_pending_container(stack)
+    reply = api.post(f"/v1/content/{container}/reject", {"reason": "wrong logo"})
+    assert reply.status == 200, reply.body
+    assert reply.body["reason"] == "wrong logo"
+    assert reply.body["rejectedAt"].endswith("Z") and reply.body["rejectedBy"]
+    again = api.post(f"/v1/content/{container}/reject", {"reason": "another"})
+    assert again.status == 200 and again.body["reason"] == "wrong logo"
