@@ -19,7 +19,7 @@ from layers_shared.http.validation import require
 from layers_shared.models.entities import Container, ScheduledPost
 from layers_shared.models.requests import ApproveBody, RejectBody
 from layers_shared.scheduling import trigger
-from layers_shared.services import scheduling
+from layers_shared.services import scheduling, stash_store
 from layers_shared.store import items, keys, repo
 from layers_shared.store.table import ConditionFailed, Table
 
@@ -67,12 +67,15 @@ def plan_promotion(table: Table, organization_id: str, container: Container,
     if not pending:
         return [], None
     try:
-        intent, post_ids = schedule_rules.unstash(pending)
+        intent, post_ids = schedule_rules.unstash(stash_store.load(table, container.id, pending))
         world, _project = scheduling.load_world(table, organization_id, container, intent)
         posts = schedule_rules.plan_posts(intent, world, env=str(pending.get("env", "test")),
                                           key_id=str(pending.get("apiKeyId", "")), now=now, post_ids=post_ids)
     except errors.ApiError as error:
         return [], rules.promotion_failed(error)
+    except stash_store.StashLost:
+        return [], rules.promotion_failed(errors.conflict(
+            "STASH_EXPIRED", "The stashed schedule expired before approval; schedule again."))
     return posts, rules.promotion_ok([p.id for p in posts])
 
 

@@ -9,6 +9,7 @@ from layers_shared.domain import schedule as rules
 from layers_shared.http.api import Request, Response
 from layers_shared.models.entities import Container, MusicTrack, Project, ScheduledPost, SocialAccount
 from layers_shared.scheduling import trigger
+from layers_shared.services import stash_store
 from layers_shared.store import items, keys, repo
 from layers_shared.store.table import Table
 
@@ -68,13 +69,15 @@ def write_posts(table: Table, posts: list[ScheduledPost], claim: idempotency.Cla
 
 def write_stash(table: Table, container: Container, pending: dict[str, Any], supplied_ids: list[str],
                 claim: idempotency.Claim | None, response: Response, now: Any) -> None:
+    inline, chunks = stash_store.split(container.id, pending, now)  # large stashes do not fit on one item
     tx = [table.tx_update(
         keys.container(container.id), "SET pendingSchedule = :p, updatedAt = :now",
         names={"#a": "approvalStatus", "#s": "status"},
-        values={":p": pending, ":now": clock.to_storage(now), ":pending": "pending", ":done": "completed"},
+        values={":p": inline, ":now": clock.to_storage(now), ":pending": "pending", ":done": "completed"},
         condition="#a = :pending AND #s = :done",
     )]
     tx += [table.tx_check(keys.scheduled_post(i), "attribute_not_exists(PK)") for i in supplied_ids]
+    tx += [table.tx_put(chunk) for chunk in chunks]
     _commit(table, tx, claim, response, ids=[""] + supplied_ids)
 
 

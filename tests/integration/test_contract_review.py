@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.support import (
-    PENDING, PENDING_2, TIKTOK, VIDEO, assert_envelope, future, prj, schedule_posts,
+    GATED_ACCOUNT, PENDING, PENDING_2, TIKTOK, VIDEO, assert_envelope, future, prj, schedule_posts,
 )
 
 # Instants that match the ISO 8601 shape but fall outside what a datetime can
@@ -131,3 +131,45 @@ def test_reject_answers_the_reason_under_the_documented_name(api, stack):
     assert reply.body["rejectedAt"].endswith("Z") and reply.body["rejectedBy"]
     again = api.post(f"/v1/content/{container}/reject", {"reason": "another"})
     assert again.status == 200 and again.body["reason"] == "wrong logo"
+
+
+
+def gated_accounts(stack, count: int) -> list[str]:
+    """`count` more ready accounts on the gated project (copies of the fixture's)."""
+    from layers_shared.store import keys
+
+    base = dict(stack.table.get(keys.social_account(GATED_ACCOUNT)))
+    made = []
+    for _ in range(count):
+        account_id = f"sa_{uuid.uuid4()}"
+        item = {k: v for k, v in base.items() if not k.startswith("GSI")}
+        item.update(keys.social_account(account_id), id=account_id)
+        stack.table.put(item)
+        made.append(account_id)
+    return made
+
+
+def test_a_large_stash_is_accepted_and_promoted_whole(api, stack):
+    """The seed allows 50 targets with 4000-character overrides; on a pending
+    container that stash is ~1.6 MB, over DynamoDB's 400 KB item limit. It must
+    still be a 202, and approve must promote every target with its texts."""
+    from layers_shared.store import keys
+
+    container = fresh_pending_container(stack)
+    caption, comment = "\U0001F600" * 4000, "\u00e9" * 4000
+    targets = [{"socialAccountId": account, "mode": mode, "captionOverride": caption,
+                "firstCommentOverride": comment}
+               for account in gated_accounts(stack, 25) for mode in ("publish", "draft")]
+    assert len(targets) == 50
+    stashed = api.schedule(container, targets, future(60))
+    assert stashed.status == 202, stashed.body
+    ids = stashed.body["scheduledPostIds"]
+    assert api.get(f"/v1/content/{container}").body["pendingSchedule"]["scheduledPostIds"] == ids
+
+    approved = api.post(f"/v1/content/{container}/approve", {})
+    assert approved.status == 200, approved.body
+    assert approved.body["pendingSchedulePromotion"] == {"status": "ok", "scheduledPostIds": ids}
+    for post_id in (ids[0], ids[-1]):
+        row = stack.table.get(keys.scheduled_post(post_id))
+        assert row["caption"] == caption and row["firstComment"] == comment
+        assert api.get(f"/v1/scheduled-posts/{post_id}").body["status"] == "queued"
