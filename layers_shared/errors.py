@@ -100,13 +100,26 @@ def idempotency_in_progress() -> ApiError:
     )
 
 
+# A path can echo any field name, and a body can hold thousands of them: the
+# answer must stay small enough for a Lambda response and an idempotency record.
+MAX_ISSUES = 100
+MAX_ISSUE_TEXT = 256
+
+
+def _bounded(found: dict[str, str]) -> dict[str, str]:
+    return {k: v if len(v) <= MAX_ISSUE_TEXT else v[:MAX_ISSUE_TEXT] + "…" for k, v in found.items()}
+
+
 def validation(issues: list[dict[str, str]], message: str | None = None, **extra: Any) -> ApiError:
+    if len(issues) > MAX_ISSUES:
+        extra["issuesOmitted"] = len(issues) - MAX_ISSUES
+    issues = [_bounded(i) for i in issues[:MAX_ISSUES]]
     if message is None:
         first = issues[0] if issues else {"path": "", "message": "invalid request"}
         where = first["path"] or "body"
         message = f"Request validation failed: {where}: {first['message']}"
         if len(issues) > 1:
-            message += f" (and {len(issues) - 1} more issue(s))"
+            message += f" (and {len(issues) - 1 + extra.get('issuesOmitted', 0)} more issue(s))"
     return ApiError(422, "VALIDATION", message, {"issues": issues, **extra})
 
 

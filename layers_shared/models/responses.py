@@ -45,7 +45,8 @@ class Error(Shape):
     message: str = Field(description="A sentence for humans; not for branching.")
     requestId: str = Field(pattern=r"^req_[0-9A-Z]{26}$", description="Same value as the `X-Request-Id` header.")
     details: dict[str, Any] = Field(description=(
-        "Always an object. Keys seen: `reason`, `issues` (array of {path, code, message}), `requiredScope`, "
+        "Always an object. Keys seen: `reason`, `issues` (array of {path, code, message}; at most 100, with "
+        "`issuesOmitted` counting the rest), `requiredScope`, "
         "`containerId`, `approvalStatus`, `socialAccountId`, `mode`, `scheduledPostIds`, `providerError`."))
 
 

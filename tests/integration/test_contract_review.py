@@ -173,3 +173,19 @@ def test_a_large_stash_is_accepted_and_promoted_whole(api, stack):
         row = stack.table.get(keys.scheduled_post(post_id))
         assert row["caption"] == caption and row["firstComment"] == comment
         assert api.get(f"/v1/scheduled-posts/{post_id}").body["status"] == "queued"
+
+
+def test_a_body_with_thousands_of_unknown_fields_is_a_bounded_422_that_replays(api):
+    """Every issue names its path, and a path can be any field name: a body of
+    thousands of long unknown names must still be a 4xx in the envelope (small
+    enough to answer from Lambda and to keep in the idempotency record)."""
+    body = {f"{n:06d}" + "x" * 300: 1 for n in range(5000)}
+    body.update(scheduledFor=future(), targets=[{"socialAccountId": TIKTOK, "mode": "publish"}])
+    headers = {"Idempotency-Key": "contract-review-many-unknown-fields"}
+    reply = api.post(f"/v1/content/{VIDEO}/schedule", body, headers=headers)
+    details = assert_envelope(reply, 422, "VALIDATION")
+    assert 0 < len(details["issues"]) <= 100
+    assert details["issues"][0]["code"] == "unknown_field"
+    assert details["issuesOmitted"] == 5000 - len(details["issues"])
+    again = api.post(f"/v1/content/{VIDEO}/schedule", body, headers=headers)
+    assert again.status == 422 and again.header("Idempotent-Replayed") == "true"
