@@ -84,13 +84,18 @@ def on_startup(hook: Callable[[Stack], None]) -> Callable[[Stack], None]:
     return hook
 
 
-def _not_found(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+def _envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None
+              ) -> tuple[int, dict[str, str], bytes]:
+    """An answer of the stack itself, in the same envelope the handlers use."""
     from layers_shared import ids
 
     request_id = ids.new_request_id()
-    body = {"error": {"code": "NOT_FOUND", "message": f"No route for {method} {path}.",
-                      "requestId": request_id, "details": {}}}
-    return 404, {"Content-Type": "application/json", "X-Request-Id": request_id}, json.dumps(body).encode()
+    body = {"error": {"code": code, "message": message, "requestId": request_id, "details": details or {}}}
+    return status, {"Content-Type": "application/json", "X-Request-Id": request_id}, json.dumps(body).encode()
+
+
+def _not_found(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    return _envelope(404, "NOT_FOUND", f"No route for {method} {path}.")
 
 
 def _local_answer(answer: tuple[Any, ...]) -> tuple[int, str, bytes]:
@@ -108,9 +113,8 @@ def make_server(stack: Stack, port: int, host: str = "127.0.0.1") -> ThreadingHT
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._send(413, {"Content-Type": "application/json"}, json.dumps({"error": {
-                    "code": "VALIDATION", "message": "Request body too large.", "requestId": "",
-                    "details": {"issues": [{"path": "", "code": "too_large", "message": "max 10 MB"}]}}}).encode())
+                self._send(*_envelope(413, "VALIDATION", "Request body too large (API Gateway's limit is 10 MB).",
+                                      {"issues": [{"path": "", "code": "too_large", "message": "max 10 MB"}]}))
                 return
             body = self.rfile.read(length) if length else b""
             path = urlsplit(self.path).path
@@ -123,9 +127,7 @@ def make_server(stack: Stack, port: int, host: str = "127.0.0.1") -> ThreadingHT
             try:
                 status, out_headers, data = stack.invoke(self.command, self.path, headers, body)
             except Exception as exc:  # the handlers never raise; this is the stack itself
-                status, out_headers = 500, {"Content-Type": "application/json"}
-                data = json.dumps({"error": {"code": "INTERNAL", "message": f"local stack: {exc}",
-                                             "requestId": "", "details": {}}}).encode()
+                status, out_headers, data = _envelope(500, "INTERNAL", f"local stack: {exc}")
             self._send(status, out_headers, data)
 
         def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
