@@ -10,6 +10,10 @@ _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 PREFIXES = ("org", "usr", "prj", "lyr", "cnt", "sp", "sa", "key")
+# Ids this service mints (and partners may supply) are kept in the canonical
+# lowercase form, so `sp_ABC…` and `sp_abc…` cannot become two posts. Ids that
+# come from the seed fixture are looked up as given.
+MINTED = ("sp",)
 
 
 def new_id(prefix: str) -> str:
@@ -28,10 +32,12 @@ def normalize_path_id(value: str, prefix: str) -> str | None:
     """Path parameters accept `<prefix>_<uuid>` or the bare UUID; anything else
     cannot name a resource of ours (and is answered like an unknown id)."""
     if is_prefixed_uuid(value, prefix):
-        return value
-    if is_uuid(value):
-        return f"{prefix}_{value}"
-    return None
+        found = value
+    elif is_uuid(value):
+        found = f"{prefix}_{value}"
+    else:
+        return None
+    return found.lower() if prefix in MINTED else found
 
 
 def new_request_id() -> str:

@@ -107,11 +107,11 @@ def target_rules(targets: list[tuple[int, Target]]) -> list[dict[str, str]]:
         if t.scheduledPostId is not None:
             if not ids.is_prefixed_uuid(t.scheduledPostId, "sp"):
                 problems.append(errors.issue(f"{at}.scheduledPostId", "invalid_format", "must be sp_<uuid>"))
-            elif t.scheduledPostId in seen_ids:
+            elif t.scheduledPostId.lower() in seen_ids:
                 problems.append(errors.issue(f"{at}.scheduledPostId", "duplicate",
-                                             f"same id as targets[{seen_ids[t.scheduledPostId]}]"))
+                                             f"same id as targets[{seen_ids[t.scheduledPostId.lower()]}]"))
             else:
-                seen_ids[t.scheduledPostId] = i
+                seen_ids[t.scheduledPostId.lower()] = i
         if account is not None:
             pair = (account, t.mode)
             if pair in seen_pairs:
@@ -197,7 +197,7 @@ def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, n
 
 
 def assign_ids(intent: ScheduleIntent) -> list[str]:
-    return [t.scheduledPostId or ids.new_id("sp") for t in intent.targets]
+    return [t.scheduledPostId.lower() if t.scheduledPostId else ids.new_id("sp") for t in intent.targets]
 
 
 def _post(t: Target, account: SocialAccount, world: World, when: datetime, *, env: str, key_id: str,

@@ -28,7 +28,7 @@ def schedule(req: Request, *, publish_now: bool) -> Response:
     body = {"scheduledPostIds": post_ids, "gateStatus": gate, "scheduledFor": to_wire(intent.scheduled_for)}
     if gate == "blocked_on_approval":
         pending = rules.stash(intent, post_ids, key_id=principal.key_id, env=principal.env, now=now)
-        supplied = [t.scheduledPostId for t in intent.targets if t.scheduledPostId]
+        supplied = [p for p, t in zip(post_ids, intent.targets) if t.scheduledPostId]
         write_stash(req.table, container, pending, supplied, req.claim, Response(202, body), now)
         return Response(202, body)
     write_posts(req.table, posts, req.claim, Response(200, body))

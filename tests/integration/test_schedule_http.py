@@ -407,3 +407,13 @@ def test_429_when_the_write_budget_is_spent(api, monkeypatch):
         clock.set_now(None)
         monkeypatch.undo()  # restore the suite's generous limits before re-reading them
         config.rate_limits.cache_clear()
+
+
+def test_partner_ids_are_canonical_lowercase_so_case_cannot_duplicate(api):
+    mine = fresh_sp()
+    upper = "sp_" + mine.removeprefix("sp_").upper()
+    first = api.schedule(IMAGE, [{"socialAccountId": TIKTOK, "mode": "publish", "scheduledPostId": upper}])
+    assert first.status == 200 and first.body["scheduledPostIds"] == [mine]
+    assert api.get(f"/v1/scheduled-posts/{upper}").body["id"] == mine
+    again = api.schedule(IMAGE, [{"socialAccountId": TIKTOK, "mode": "draft", "scheduledPostId": mine}])
+    assert_envelope(again, 409, "CONFLICT_DUPLICATE_ID")
