@@ -8,8 +8,7 @@ endpoint = Endpoint("GET", "/v1/content/{containerId}", scope="content:read")
 
 @endpoint.handle
 def get_content(req: Request) -> Response:
-    container = repo.container_of(req.table, req.principal.organization_id,
-                                  req.path_id("containerId", "cnt"), req.path["containerId"])
+    container = repo.container_in_path(req)
     return Response(200, views.container(container))
 
 

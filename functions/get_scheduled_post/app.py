@@ -8,8 +8,7 @@ endpoint = Endpoint("GET", "/v1/scheduled-posts/{scheduledPostId}", scope="publi
 
 @endpoint.handle
 def get_scheduled_post(req: Request) -> Response:
-    post = repo.scheduled_post_of(req.table, req.principal.organization_id,
-                                  req.path_id("scheduledPostId", "sp"), req.path["scheduledPostId"])
+    post = repo.scheduled_post_in_path(req)
     return Response(200, views.scheduled_post(post))
 
 

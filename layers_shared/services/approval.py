@@ -38,8 +38,7 @@ class _IdsTaken(Exception):
 def approve(req: Request) -> Response:
     body = require(ApproveBody, req.json_body())
     principal = req.principal
-    container = repo.container_of(req.table, principal.organization_id, req.path_id("containerId", "cnt"),
-                                  req.path["containerId"])
+    container = repo.container_in_path(req)
     for _ in range(ATTEMPTS):
         if rules.approve_move(container) == "already":
             return Response(200, approved_view(container, None))
@@ -141,8 +140,7 @@ def _transact(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim |
 def reject(req: Request) -> Response:
     body = require(RejectBody, req.json_body())
     principal = req.principal
-    container = repo.container_of(req.table, principal.organization_id, req.path_id("containerId", "cnt"),
-                                  req.path["containerId"])
+    container = repo.container_in_path(req)
     for _ in range(ATTEMPTS):
         if rules.reject_move(container) == "already":
             return Response(200, rejected_view(container, []))

@@ -42,8 +42,7 @@ UNCONFIRMED_ERROR = ("The SMS provider did not answer and the message could not 
 def notify_device(req: Request) -> Response:
     body = parse_body(req.json_body())
     principal = req.principal
-    container = repo.container_of(req.table, principal.organization_id, req.path_id("containerId", "cnt"),
-                                  req.path["containerId"])
+    container = repo.container_in_path(req)
     if container.status != "completed":
         raise errors.conflict("CONTENT_NOT_READY",
                               f"Content container {container.id} is '{container.status}', not 'completed'; "

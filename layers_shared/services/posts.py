@@ -90,8 +90,7 @@ def cancel(req: Request) -> Response:
 
 
 def _load(req: Request, consistent: bool = True) -> ScheduledPost:
-    return repo.scheduled_post_of(req.table, req.principal.organization_id,
-                                  req.path_id("scheduledPostId", "sp"), req.path["scheduledPostId"], consistent)
+    return repo.scheduled_post_in_path(req, consistent)
 
 
 def _steer(req: Request, post: ScheduledPost, action: str, response: Response,
