@@ -24,7 +24,7 @@ $(SAM_VENV)/.installed:
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m local.server
+	$(PY) -m local
 
 test: $(VENV)/.installed lint
 	$(PY) -m pytest -q

@@ -199,4 +199,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m local.server`, this file is `__main__`, a second copy of
+    # `local.server`: plugins register their hooks on the real module, so start
+    # from there (or use `python -m local`).
+    from local.server import main as start
+
+    start()
