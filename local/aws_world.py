@@ -39,6 +39,8 @@ def environment(table: str = "layers-local") -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "TABLE_NAME": table, "SCHEDULE_GROUP": SCHEDULE_GROUP, "STAGE": "local",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        # No EMF lines on the console; tests that check metrics switch them on.
+        "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
     }
 
 

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from layers_shared import clock
 from layers_shared.publisher import sweep
+from layers_shared.publisher.metrics import count, count_error, gauge, metrics
 from layers_shared.publisher.dispatch import Publisher
 from layers_shared.publisher.queue import SqsQueue
 from layers_shared.publisher.settings import timings
@@ -24,18 +25,22 @@ from layers_shared.store.table import Table
 logger = Logger(service="layers-publishing")
 
 
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     publisher = Publisher(Table(), SqsQueue())
     if isinstance(event.get("Records"), list):
         return {"batchItemFailures": deliver_batch(publisher, event["Records"])}
     kind = event.get("kind")
     if kind == "slot":
-        count = sweep.fan_out(publisher.table, publisher.queue, str(event.get("slot")), clock.now())
-        logger.info("slot fanned out", extra={"slot": event.get("slot"), "posts": count})
-        return {"posts": count}
+        fanned = sweep.fan_out(publisher.table, publisher.queue, str(event.get("slot")), clock.now())
+        logger.info("slot fanned out", extra={"slot": event.get("slot"), "posts": fanned})
+        gauge("SlotPostsFannedOut", fanned)
+        return {"posts": fanned}
     if kind == "sweep":
         found = sweep.sweep(publisher.table, publisher.queue, clock.now(), timings())
         logger.info("sweep", extra=found)
+        gauge("SweepUnfiredPosts", found["queued"])
+        gauge("SweepLeasesRecovered", found["recovered"])
         return found
     logger.warning("unknown event", extra={"keys": sorted(event)})
     return {"ignored": True}
@@ -48,9 +53,11 @@ def deliver_batch(publisher: Publisher, records: list[dict[str, Any]]) -> list[d
         try:
             body = json.loads(record.get("body") or "{}")
             result = publisher.handle(body if isinstance(body, dict) else {})
+            count(result)
             logger.debug("message handled", extra={"result": result, "postId": body.get("postId")})
             return None
         except Exception:
+            count_error()
             logger.exception("message failed; SQS will redeliver it", extra={"messageId": record.get("messageId")})
             return {"itemIdentifier": record.get("messageId", "")}
 
