@@ -120,7 +120,8 @@ ROUTES: tuple[Route, ...] = (
         "verified phone when it is omitted.",
         "publish:write",
         success=(Success(200, rs.NotifyDeviceResult, "All three messages accepted by the provider."),),
-        errors={403: ("FORBIDDEN_SCOPE",), 404: ("NOT_FOUND",), 409: ("CONFLICT", "IDEMPOTENCY_CONFLICT"),
+        errors={403: ("FORBIDDEN_SCOPE",), 404: ("NOT_FOUND",),
+                409: ("CONFLICT", "CONTENT_REJECTED", "IDEMPOTENCY_CONFLICT"),
                 422: ("VALIDATION",), 502: ("PLATFORM_ERROR",), 503: ("PLATFORM_ERROR",)},
         params=(CONTAINER_ID,), body=rq.NotifyDeviceBody, body_required=False, idempotent=True,
         notes={422: "`details.reason`: `PHONE_REQUIRED`, `OWNER_PHONE_UNVERIFIED`, `NO_MEDIA`, or a malformed "

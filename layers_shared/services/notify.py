@@ -48,6 +48,10 @@ def notify_device(req: Request) -> Response:
                               f"Content container {container.id} is '{container.status}', not 'completed'; "
                               "wait for generation to finish.",
                               containerId=container.id, status=container.status)
+    if container.approvalStatus == "rejected":
+        # Texting it would hand a creator content the approval gate refused
+        # (docs/adr/0055); pending content may go out for review.
+        raise errors.content_rejected(container.id)
     phone = resolve_phone(req.table, principal, body.phoneNumber)
     if not container.media:
         raise errors.validation([errors.issue("containerId", "no_media", "the content container has no media")],

@@ -335,3 +335,18 @@ def test_a_retry_after_a_partial_send_sends_only_the_rest(api, monkeypatch):
     assert sorted(s["messageKey"][-2:] for s in sent) == ["-1", "-2", "-3"]
     assert len({s["messageKey"] for s in sent}) == 3
     assert refused == [next(s["messageKey"] for s in sent if s["messageKey"].endswith("-3"))]
+
+
+def test_rejected_content_is_not_texted(api):
+    from tests.support import REJECTED
+
+    before = len(api.get("/_local/sandbox/deliveries", key=None).body["items"])
+    details = assert_envelope(api.post(f"/v1/content/{REJECTED}/notify-device", {"phoneNumber": "+15550001111"}),
+                              409, "CONTENT_REJECTED")
+    assert details["containerId"] == REJECTED
+    assert len(api.get("/_local/sandbox/deliveries", key=None).body["items"]) == before
+
+
+def test_pending_content_can_be_texted_for_review(api):
+    reply = api.post(f"/v1/content/{PENDING}/notify-device", {"phoneNumber": "+15550001112"})
+    assert reply.status == 200 and reply.body["deliveryStatus"] == "sent"
