@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 
 from layers_shared import clock
 from layers_shared.publisher import sweep
-from layers_shared.publisher.metrics import count, count_error, gauge, metrics
+from layers_shared.publisher.metrics import count, count_error, flushed, gauge
 from layers_shared.publisher.dispatch import Publisher
 from layers_shared.publisher.queue import SqsQueue
 from layers_shared.publisher.settings import timings
@@ -25,7 +25,7 @@ from layers_shared.store.table import Table
 logger = Logger(service="layers-publishing")
 
 
-@metrics.log_metrics
+@flushed
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     publisher = Publisher(Table(), SqsQueue())
     if isinstance(event.get("Records"), list):

@@ -6,7 +6,9 @@ stale triggers being absorbed, which is guarantee 4 at work).
 """
 from __future__ import annotations
 
+import functools
 import threading
+from typing import Any, Callable
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -48,3 +50,19 @@ def gauge(name: str, value: int) -> None:
     """Counts of a slot or sweep invocation (zero included: a quiet sweep is news too)."""
     with _lock:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flushed(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Like Powertools' `log_metrics`, but the set is cleared even when metrics
+    are switched off (the local stack), so a long-running process does not
+    accumulate them, and an invocation with nothing to count stays silent."""
+    @functools.wraps(handler)
+    def wrapper(event: Any, context: Any) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            with _lock:
+                if metrics.metric_set:
+                    metrics.flush_metrics()
+                metrics.clear_metrics()
+    return wrapper

@@ -16,8 +16,9 @@ def test_every_result_counts_somewhere(result, name):
 
 def test_counts_are_flushed_as_emf(monkeypatch, capsys):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    m.metrics.clear_metrics()  # whatever other tests counted with metrics off
 
-    @m.metrics.log_metrics
+    @m.flushed
     def handler(event, context):
         m.count("published")
         m.count("published")
@@ -28,3 +29,16 @@ def test_counts_are_flushed_as_emf(monkeypatch, capsys):
     emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert emf["PostsPublished"] == [1.0, 1.0] and emf["FiringsIgnored"] == [1.0]
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "LayersPublishing"
+
+
+def test_switched_off_metrics_do_not_pile_up(monkeypatch, capsys):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+    @m.flushed
+    def handler(event, context):
+        m.count("published")
+        return {}
+
+    for _ in range(3):
+        handler({}, None)
+    assert m.metrics.metric_set == {} and capsys.readouterr().out == ""
