@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from layers_shared.clock import to_wire
-from layers_shared.models.entities import Container, ScheduledPost
+from layers_shared.models.entities import Container, MusicTrack, ScheduledPost
 
 
 def scheduled_post(post: ScheduledPost) -> dict[str, Any]:
@@ -49,4 +49,20 @@ def container(item: Container) -> dict[str, Any]:
         "rejectedBy": item.rejectedBy,
         "rejectionReason": item.rejectionReason,
         "createdAt": to_wire(item.createdAt),
+    }
+
+
+def music_track(track: MusicTrack) -> dict[str, Any]:
+    duration = track.duration
+    return {
+        "id": track.id,
+        "title": track.title,
+        "author": track.author,
+        "album": track.album,
+        "duration": int(duration) if float(duration).is_integer() else duration,
+        "previewUrl": track.previewUrl,
+        "coverUrl": track.coverUrl,
+        "language": track.language,
+        "userCount": track.userCount,
+        "isCommerceMusic": track.isCommerceMusic,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from layers_shared import views
 from layers_shared.http.api import Request, Response
 from layers_shared.models.entities import MusicTrack
 from layers_shared.store import keys
@@ -20,22 +21,6 @@ def catalog(table: Table) -> list[MusicTrack]:
             return tracks
 
 
-def track_view(track: MusicTrack) -> dict[str, Any]:
-    duration = track.duration
-    return {
-        "id": track.id,
-        "title": track.title,
-        "author": track.author,
-        "album": track.album,
-        "duration": int(duration) if float(duration).is_integer() else duration,
-        "previewUrl": track.previewUrl,
-        "coverUrl": track.coverUrl,
-        "language": track.language,
-        "userCount": track.userCount,
-        "isCommerceMusic": track.isCommerceMusic,
-    }
-
-
 def list_music(req: Request) -> Response:
     tracks = catalog(req.table)
-    return Response(200, {"tracks": [track_view(t) for t in tracks], "total": len(tracks)})
+    return Response(200, {"tracks": [views.music_track(t) for t in tracks], "total": len(tracks)})
