@@ -90,9 +90,9 @@ class Publisher:
             delivery.post = ScheduledPost.model_validate(item)
             outcome = _call(lambda: adapter.submit(delivery))
         elif action == "poll":
-            outcome = _call(lambda: adapter.poll(delivery, state))
+            outcome = _call(lambda: adapter.poll(delivery, state), keep=state)
         else:
-            outcome = _call(lambda: adapter.confirm(delivery, state))
+            outcome = _call(lambda: adapter.confirm(delivery, state), keep=state)
         return self._record(item, token, outcome, delivery)
 
     # -- outcomes -------------------------------------------------------
@@ -124,11 +124,13 @@ class Publisher:
             pass
 
 
-def _call(fn: Callable[[], Outcome]) -> Outcome:
+def _call(fn: Callable[[], Outcome], keep: dict[str, Any] | None = None) -> Outcome:
     """An adapter that raises has not told us whether anything went out: treat
-    it like a lost answer (confirm later by a read)."""
+    it like a lost answer (confirm later by a read). A read that raised keeps
+    the state the attempt's submit recorded (`keep`); a submit has none yet."""
     try:
         return fn()
     except Exception as exc:
         log.exception("platform adapter raised; the outcome will be confirmed by a read")
-        return Outcome("unknown", error=LastError(code="ADAPTER_ERROR", message=type(exc).__name__))
+        return Outcome("unknown", state=dict(keep or {}),
+                       error=LastError(code="ADAPTER_ERROR", message=type(exc).__name__))

@@ -7,6 +7,12 @@ conditional write (`claim.finish`).
 - unknown: the submit's answer was lost; confirm by a read later.
 - retry: nothing happened on the platform; submit again after a backoff, at
   most `max_attempts` submits within `retry_window` of the first, else failed.
+
+`platformState` belongs to one submit attempt. Every non-terminal outcome
+replaces it with exactly what the adapter returned (nothing -> removed), and a
+retry keeps only what the adapter explicitly carries into the next attempt
+(Instagram's container). So a later confirm can never read an older attempt's
+publish id and take its failure for this attempt's (docs/adr/0012).
 """
 from __future__ import annotations
 
@@ -59,13 +65,18 @@ def decide(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timin
     polls = int(post.get("polls") or 0)
     delay = outcome.retry_after if outcome.retry_after else min(timings.poll_base * 2 ** polls, timings.poll_cap)
     values = {"polls": polls + 1, "waitingSince": clock.to_storage(since)}
-    if outcome.state:
-        values["platformState"] = outcome.state
     if outcome.error is not None:
         values["lastTransientError"] = outcome.error.model_dump(exclude_none=True)
     action: Action = "poll" if outcome.kind == "processing" else "confirm"
-    return Decision(None, {**values, "nextAction": action}, ["submitStartedAt"],
-                    (action, min(delay, MAX_SQS_DELAY)))
+    values, remove = _with_state(values, ["submitStartedAt"], outcome.state)
+    return Decision(None, {**values, "nextAction": action}, remove, (action, min(delay, MAX_SQS_DELAY)))
+
+
+def _with_state(values: dict[str, Any], remove: list[str], state: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The attempt's platform state replaces the stored one; none removes it."""
+    if state:
+        return {**values, "platformState": state}, remove
+    return values, remove + ["platformState"]
 
 
 def _failed(error: LastError) -> Decision:
@@ -83,7 +94,10 @@ def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timin
     if attempts >= timings.max_attempts or now + timedelta(seconds=delay) > window_ends:
         return _failed(error)
     values = {"nextAction": "submit", "lastTransientError": error.model_dump(exclude_none=True)}
-    return Decision(None, values, ["submitStartedAt"], ("submit", delay))
+    # Only what the adapter carries goes into the next attempt (a TikTok
+    # publish id that FAILED must not be what the next attempt's confirm reads).
+    values, remove = _with_state(values, ["submitStartedAt"], outcome.state)
+    return Decision(None, values, remove, ("submit", delay))
 
 
 def too_late_to_resubmit(post: dict[str, Any], now: datetime, timings: Timings) -> Outcome | None:
