@@ -146,5 +146,12 @@ def platform_error(status: int, reason: str, message: str, **extra: Any) -> ApiE
     return ApiError(status, "PLATFORM_ERROR", message, {"reason": reason, **extra})
 
 
+def unavailable(reason: str, message: str, retry_after: int = 1) -> ApiError:
+    """Our own storage is throttled, conflicted or did not answer: the request
+    may be retried (with the same Idempotency-Key when its outcome is unknown)."""
+    return ApiError(503, "SERVICE_UNAVAILABLE", message, {"reason": reason, "retryAfter": retry_after},
+                    {"Retry-After": str(retry_after)})
+
+
 def internal() -> ApiError:
     return ApiError(500, "INTERNAL", "An internal error occurred; it has been logged.")

@@ -87,11 +87,17 @@ class Claim:
         self.completed = True
 
     def abandon(self) -> None:
-        """Forget the claim so that a retry runs (401/403/429/5xx are not stored)."""
+        """Forget the claim so that a retry runs (401/403/429/5xx are not stored).
+
+        Only while it is still in progress: a transaction may have completed
+        it although its answer never reached us, and deleting that record
+        would let the retry write a second set of rows."""
         if self.completed:
             return
         try:
-            self.table.delete(self.key, condition="#tok = :tok", names={"#tok": "token"}, values={":tok": self.token})
+            self.table.delete(self.key, condition="#tok = :tok AND #st = :prog",
+                              names={"#tok": "token", "#st": "status"},
+                              values={":tok": self.token, ":prog": "in_progress"})
         except ConditionFailed:
             pass
 
@@ -153,8 +159,10 @@ def commit(table: Table, tx: list[dict[str, Any]], claim: Claim | None, response
     """Write `tx` and the claim's completion in one TransactWriteItems.
 
     Raises `CommitFailed` when one of the caller's conditions failed (nothing
-    was written), and 409 IDEMPOTENCY_IN_PROGRESS when only the claim was lost
-    to a request that took over its lease.
+    was written), 409 IDEMPOTENCY_IN_PROGRESS when only the claim was lost to
+    a request that took over its lease. Any other cancellation (throttling, a
+    conflicting transaction, an invalid request) propagates as it is: it says
+    nothing about the Idempotency-Key.
     """
     items = list(tx)
     if claim is not None:
@@ -165,6 +173,10 @@ def commit(table: Table, tx: list[dict[str, Any]], claim: Claim | None, response
         failed = {i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed" and i < len(tx)}
         if failed:
             raise CommitFailed(failed) from None
-        raise errors.idempotency_in_progress() from None
+        claim_lost = claim is not None and len(exc.reasons) > len(tx) \
+            and exc.reasons[len(tx)] == "ConditionalCheckFailed"
+        if claim_lost:
+            raise errors.idempotency_in_progress() from None
+        raise
     if claim is not None:
         claim.mark_completed()

@@ -23,7 +23,7 @@ from aws_lambda_powertools import Logger
 
 from layers_shared import auth, errors, ids, idempotency, ratelimit
 from layers_shared.http import validation
-from layers_shared.store.table import Table
+from layers_shared.store.table import Table, fault_kind
 
 logger = Logger(service="layers-publishing")
 
@@ -147,11 +147,17 @@ class Endpoint:
         except errors.ApiError as error:
             extra_headers.update(error.headers)
             return self._finish(_error_response(error, request_id), request_id, extra_headers, started)
-        except Exception:
-            logger.exception("unhandled error")
+        except Exception as exc:
+            error = _storage_error(exc)
+            if error is None:
+                logger.exception("unhandled error")
+            else:
+                logger.warning("storage unavailable: %s", type(exc).__name__)
+                extra_headers.update(error.headers)
             if claim is not None:
-                claim.abandon()
-            return self._finish(_error_response(errors.internal(), request_id), request_id, extra_headers, started)
+                claim.abandon()  # only while in progress: a commit whose answer was lost stays
+            error = error or errors.internal()
+            return self._finish(_error_response(error, request_id), request_id, extra_headers, started)
 
     def _call(self, request: Request) -> Response:
         assert self._fn is not None, "Endpoint has no handler"
@@ -167,6 +173,17 @@ class Endpoint:
         logger.info("request", extra={"method": self.method, "route": self.path, "status": response.status,
                                       "ms": round((time.perf_counter() - started) * 1000, 1)})
         return _render(response, request_id)
+
+
+def _storage_error(exc: Exception) -> errors.ApiError | None:
+    """Throttling and lost answers from DynamoDB are 503s a partner may retry."""
+    kind = fault_kind(exc)
+    if kind == "busy":
+        return errors.unavailable("THROTTLED", "The service is busy; nothing was changed. Retry shortly.")
+    if kind == "unknown":
+        return errors.unavailable("OUTCOME_UNKNOWN", "The service did not confirm the change; retry with the "
+                                  "same Idempotency-Key to get its outcome.")
+    return None
 
 
 def _error_response(error: errors.ApiError, request_id: str) -> Response:

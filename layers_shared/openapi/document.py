@@ -18,7 +18,8 @@ from layers_shared.openapi.routes import ROUTES, Param, Route
 VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 
-ALWAYS: dict[int, tuple[str, ...]] = {401: ("UNAUTHENTICATED",), 429: ("RATE_LIMITED",), 500: ("INTERNAL",)}
+ALWAYS: dict[int, tuple[str, ...]] = {401: ("UNAUTHENTICATED",), 429: ("RATE_LIMITED",), 500: ("INTERNAL",),
+                                      503: ("SERVICE_UNAVAILABLE",)}
 IDEMPOTENT_409 = ("CONFLICT", "IDEMPOTENCY_CONFLICT")
 
 WHEN = {
@@ -30,7 +31,10 @@ WHEN = {
     429: "Rate limit of the organization's endpoint class exhausted; retry after `Retry-After` seconds.",
     500: "`INTERNAL`: a bug on our side, never the intended answer to any input.",
     502: "`PLATFORM_ERROR`: the upstream provider failed.",
-    503: "`PLATFORM_ERROR`: the upstream provider is unavailable.",
+    503: "`SERVICE_UNAVAILABLE`: our storage is throttled or did not confirm the change; retry after "
+         "`Retry-After` seconds, with the same Idempotency-Key (`details.reason` `THROTTLED`: nothing was "
+         "changed; `OUTCOME_UNKNOWN`: the retry answers the outcome). `PLATFORM_ERROR`: the upstream "
+         "provider is unavailable.",
 }
 
 HEADERS: dict[str, dict[str, Any]] = {

@@ -21,6 +21,40 @@ class TransactionCanceled(Exception):
         super().__init__(f"transaction canceled: {reasons}")
         self.reasons = reasons  # one code per item, "None" where the item was fine
 
+    @property
+    def busy(self) -> bool:
+        """Canceled only for throttling or a conflicting transaction: nothing
+        was written and the same request can simply be tried again."""
+        codes = {r for r in self.reasons if r not in ("None", "", None)}
+        return bool(codes) and codes <= BUSY_REASONS
+
+
+# Cancellation reasons and error codes that mean "nothing was written, try later".
+BUSY_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded"}
+BUSY_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+              "TransactionConflictException"}
+# Error codes after which a write may or may not have happened.
+UNKNOWN_CODES = {"InternalServerError", "ServiceUnavailable", "InternalFailure"}
+
+
+def fault_kind(exc: BaseException) -> str | None:
+    """"busy" (throttled or conflicted: nothing written), "unknown" (the call
+    may have been carried out, its answer was lost) or None (anything else,
+    i.e. a bug). Lets callers answer 503 instead of 500 without knowing botocore."""
+    if isinstance(exc, TransactionCanceled):
+        return "busy" if exc.busy else None
+    from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, \
+        EndpointConnectionError, ReadTimeoutError
+
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        return "busy" if code in BUSY_CODES else "unknown" if code in UNKNOWN_CODES else None
+    if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
+        return "busy"  # the request never reached DynamoDB
+    if isinstance(exc, (ReadTimeoutError, ConnectionClosedError)):
+        return "unknown"
+    return None
+
 
 class Table:
     def __init__(self, name: str | None = None):

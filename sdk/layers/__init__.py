@@ -5,12 +5,13 @@ from layers._transport import ApiResponse
 from layers.errors import (
     APIConnectionError, ApprovalRequiredError, AuthenticationError, ConflictError, ContentRejectedError,
     DuplicateIdError, IdempotencyConflictError, InternalServerError, LayersError, NotFoundError,
-    NotPublishReadyError, PermissionDeniedError, PlatformError, RateLimitError, ValidationError,
+    NotPublishReadyError, PermissionDeniedError, PlatformError, RateLimitError, ServiceUnavailableError,
+    ValidationError,
 )
 
 __all__ = [
     "Layers", "ApiResponse", "DEFAULT_BASE_URL", "__version__",
     "LayersError", "APIConnectionError", "AuthenticationError", "PermissionDeniedError", "ApprovalRequiredError",
     "NotFoundError", "ConflictError", "DuplicateIdError", "ContentRejectedError", "IdempotencyConflictError",
-    "ValidationError", "NotPublishReadyError", "RateLimitError", "PlatformError", "InternalServerError",
+    "ValidationError", "NotPublishReadyError", "RateLimitError", "PlatformError", "ServiceUnavailableError", "InternalServerError",
 ]

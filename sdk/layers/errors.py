@@ -89,6 +89,15 @@ class PlatformError(LayersError):
     """502/503 PLATFORM_ERROR: an upstream platform or SMS provider failed."""
 
 
+class ServiceUnavailableError(LayersError):
+    """503 SERVICE_UNAVAILABLE: the API's storage is throttled or did not confirm a
+    change; retried automatically (with the same Idempotency-Key)."""
+
+    @property
+    def retry_after(self) -> float | None:
+        return _seconds(self.headers.get("retry-after"))
+
+
 class InternalServerError(LayersError):
     """500 INTERNAL or another 5xx: a bug on our side; retried for idempotent calls."""
 
@@ -106,6 +115,7 @@ _BY_CODE: dict[str, type[LayersError]] = {
     "SOCIAL_ACCOUNT_NOT_PUBLISH_READY": NotPublishReadyError,
     "RATE_LIMITED": RateLimitError,
     "PLATFORM_ERROR": PlatformError,
+    "SERVICE_UNAVAILABLE": ServiceUnavailableError,
     "INTERNAL": InternalServerError,
 }
 

@@ -287,3 +287,15 @@ def test_naive_datetime_is_refused_before_sending(fake: Recorder) -> None:
     with pytest.raises(ValueError):
         client.publishing.schedule("cnt_1", datetime(2030, 1, 1), [])
     assert fake.calls() == []
+
+
+def test_service_unavailable_is_retried_with_the_key_then_typed(fake: Recorder) -> None:
+    fake.fault("POST", r"/v1/content/.*/schedule", Fault(status=503, headers={"Retry-After": "2"}, body={
+        "error": {"code": "SERVICE_UNAVAILABLE", "message": "busy", "requestId": "req_6",
+                  "details": {"reason": "THROTTLED", "retryAfter": 2}}}), times=10)
+    client, slept = fake_client(fake, max_retries=2)
+    with pytest.raises(layers.ServiceUnavailableError) as caught:
+        client.publishing.schedule("cnt_x", "2030-01-01T00:00:00Z", [{"socialAccountId": "sa_x", "mode": "draft"}])
+    assert caught.value.retry_after == 2.0 and caught.value.details["reason"] == "THROTTLED"
+    calls = fake.calls("POST")
+    assert len(calls) == 3 and len({c.headers["idempotency-key"] for c in calls}) == 1
