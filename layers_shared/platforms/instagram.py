@@ -91,8 +91,12 @@ class InstagramAdapter:
         if delivery.post.mode == "draft":
             return self._draft(delivery, state, confirming=True)
         if not state.get("containerId") and not state.get("childIds"):
-            return Outcome.failed("SUBMIT_OUTCOME_UNKNOWN",
-                                  "The request to Instagram was sent but its answer was lost.")
+            # A submit publishes only a container it recorded beforehand (a
+            # resubmit after a failed media_publish), so with none recorded
+            # the lost answer was a container creation: nothing is live, and
+            # an orphan container is never published and expires.
+            return Outcome.retry("NOT_PUBLISHED", "The answer from Instagram was lost before a media container "
+                                 "was recorded; nothing was published.")
         # Polling reads the container first, so it never publishes twice:
         # PUBLISHED recovers the media, FINISHED means the lost publish did not happen.
         return self.poll(delivery, state)

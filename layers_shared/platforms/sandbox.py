@@ -71,8 +71,11 @@ class SandboxAdapter:
         item = self.table.get(state_key(delivery.post.id), consistent=True)
         if item and int(item.get("created") or 0) > 0:
             return _success(delivery, item["externalId"])
-        return Outcome.failed("SUBMIT_OUTCOME_UNKNOWN",
-                              "The post was sent but the platform has no record of it; it was not sent again.")
+        # The sandbox's record is authoritative (a consistent read of what it
+        # created): no post there means the submit did not create one, so the
+        # post may go on within its retry window.
+        return Outcome.retry("NOT_PUBLISHED", "The sandbox platform has no record of the post; nothing was "
+                             "published.")
 
     # -- the sandbox platform's own records -----------------------------
 

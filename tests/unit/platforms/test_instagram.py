@@ -191,9 +191,12 @@ def test_recovery_ignores_old_media_with_the_same_caption(adapter, delivery, ins
     assert instagram_server.publishes() == []
 
 
-def test_confirm_without_a_container_cannot_know(adapter, delivery, instagram_server):
+def test_confirm_without_a_container_knows_nothing_went_live(adapter, delivery, instagram_server):
+    """Only media_publish makes a post live, and a submit only ever publishes a
+    container it recorded first: no container recorded means nothing is live,
+    so the post may go on within its retry window (docs/adr/0012)."""
     outcome = adapter.confirm(delivery(), {})
-    assert outcome.kind == "failed" and outcome.error.code == "SUBMIT_OUTCOME_UNKNOWN"
+    assert outcome.kind == "retry" and outcome.error.code == "NOT_PUBLISHED"
     assert instagram_server.requests == []
 
 
