@@ -70,15 +70,20 @@ def provider_key(record_id: str, index: int) -> str:
 class Progress:
     """What a send record says about each message."""
     accepted: dict[int, str]      # message index -> provider message id ("" when the id is unknown)
-    unconfirmed: int | None       # a message whose submit got no answer and was not found since
+    unconfirmed: int | None       # a message that may have reached the provider: read it back before sending
     chat_id: str | None
 
     @classmethod
-    def of(cls, record: dict[str, Any]) -> "Progress":
+    def of(cls, record: dict[str, Any], *, resumed: bool = True) -> "Progress":
+        """`resumed`: the record was written by an earlier invocation. Then the
+        message it was attempting (or could not confirm) may be at the provider
+        although the record never heard back: the process may have died, or
+        its lease run out, between the send and the update."""
         accepted = {i: str(record[f"message{i}"]) for i in range(1, MESSAGE_COUNT + 1)
                     if record.get(f"message{i}") is not None}
-        unconfirmed = record.get("unconfirmedMessage")
-        return cls(accepted, int(unconfirmed) if unconfirmed else None, record.get("chatId") or None)
+        in_flight = [int(record[name]) for name in ("unconfirmedMessage", "attempting") if record.get(name)]
+        unconfirmed = next((i for i in in_flight if i not in accepted), None) if resumed else None
+        return cls(accepted, unconfirmed, record.get("chatId") or None)
 
     def remaining(self) -> list[int]:
         """Messages still to send, in order; never one before an earlier one was accepted."""

@@ -9,7 +9,9 @@ semantics on a duplicate are not documented.
 Linq's read model does not echo `idempotency_key` (it is not in the v3
 `Message` schema), so a message is recognised by that field when present, else
 by its parts. Parts are known for what this instance sent; a caller in a later
-invocation can pass them to `find_chat` / `has_message` (`parts=`).
+invocation passes them to `find_chat` / `has_message` (`parts=`), together with
+`not_before`, the time of its first attempt as it recorded it: an identical
+message from before that (an earlier notify in the same reused chat) is not ours.
 """
 from __future__ import annotations
 
@@ -35,10 +37,11 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE = "https://api.linqapp.com/api/partner/v3"
 T = TypeVar("T")
 
-# A message found by parts must not predate our first attempt by more than
-# this: an identical caption sent minutes ago (an earlier notify) is not ours.
-# It only absorbs clock skew between us and Linq.
-_PARTS_MATCH_SKEW = timedelta(seconds=10)
+# A message found by parts may predate our recorded first attempt by this much
+# and no more: it only absorbs Linq's clock running behind ours (the allowance
+# reaches backwards only; anything later than the attempt is fine anyway). An
+# identical text sent earlier than that (an earlier notify) is not ours.
+READ_BACK_SKEW = timedelta(seconds=10)
 
 
 # --- the token ---------------------------------------------------------------------------------
@@ -201,12 +204,14 @@ class LinqAdapter:
 
         return self._submit(f"/chats/{_seg(chat_id)}/messages", body, parse, confirm)
 
-    def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None) -> str | None:
-        found = self._locate(to, first_idempotency_key, parts, None)
+    def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None,
+                  not_before: datetime | None = None) -> str | None:
+        found = self._locate(to, first_idempotency_key, parts, not_before)
         return found[0] if found else None
 
-    def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None) -> bool:
-        return self._find_message(chat_id, idempotency_key, parts, None) is not None
+    def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None,
+                    not_before: datetime | None = None) -> bool:
+        return self._find_message(chat_id, idempotency_key, parts, not_before) is not None
 
     def sender_number(self) -> str:
         """`LINQ_FROM_NUMBER`, else the first of the partner's numbers (decisions.md)."""
@@ -448,8 +453,10 @@ def _is_ours(message: dict[str, Any], key: str, expected: Sequence[Part] | None,
     if not expected:
         return False
     if not_before is not None:
+        # Linq always stamps messages; should a stamp be unreadable we keep the
+        # match: "maybe someone else's" then ends as at most one text, never two.
         when = _parse_time(message.get("created_at") or message.get("sent_at"))
-        if when is not None and when < not_before - _PARTS_MATCH_SKEW:
+        if when is not None and when < not_before - READ_BACK_SKEW:
             return False
     return _same_parts(message.get("parts") or [], expected)
 

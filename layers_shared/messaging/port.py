@@ -3,11 +3,16 @@
 Sends are not idempotent at the provider in general, so every send carries an
 idempotency key, and a send whose answer was lost raises `SendOutcomeUnknown`:
 the caller confirms with `find_chat` / `has_message` before anything is resent.
-Providers that do not echo idempotency keys when read (Linq) match on `parts`.
+Providers that do not echo idempotency keys when read (Linq) match on `parts`,
+and parts alone cannot tell this send from an identical older one in a reused
+chat (yesterday's caption of the same container): so a read-back also takes
+`not_before`, the caller's recorded first attempt, and only a message sent at or
+after it (less the adapter's small clock-skew allowance) counts as found.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Protocol, Sequence
 
 
@@ -55,6 +60,8 @@ class MessagingPort(Protocol):
 
     def send(self, chat_id: str, message: Message) -> str: ...
 
-    def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None) -> str | None: ...
+    def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None,
+                  not_before: datetime | None = None) -> str | None: ...
 
-    def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None) -> bool: ...
+    def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None,
+                    not_before: datetime | None = None) -> bool: ...

@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from layers_shared.messaging.port import Message, Part, ProviderRejected, SentChat
 
@@ -78,12 +79,16 @@ class SandboxMessenger:
         self._report(delivery)
         return delivery.message_id
 
-    def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None) -> str | None:
+    # Idempotency keys are per send record and the sandbox matches on them
+    # alone, so an older message can never pass for this one: `not_before` is moot.
+    def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None,
+                  not_before: datetime | None = None) -> str | None:
         with self._lock:
             found = self._find(to, first_idempotency_key)
         return found.chat_id if found else None
 
-    def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None) -> bool:
+    def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None,
+                    not_before: datetime | None = None) -> bool:
         with self._lock:
             return self._in_chat(chat_id, idempotency_key) is not None
 

@@ -5,16 +5,20 @@ Checks, in order (docs/adr/0050): body (422) -> container (404) -> status
 (409 CONTENT_NOT_READY) -> phone (422 PHONE_REQUIRED / OWNER_PHONE_UNVERIFIED)
 -> media (422 NO_MEDIA) -> provider configured (503) -> send.
 
-No double text (docs/adr/0051): a send record is written before the first
-provider call and updated after each accepted message; a retry of the same
-request continues from it. A submit whose answer was lost is confirmed by a
-read, never resent blindly.
+No double text (docs/adr/0051, 0056): a send record is written before the
+first provider call and updated after each accepted message, naming the next
+message as being attempted before it is sent; a retry of the same request
+continues from it. A message that may have reached the provider (a lost
+answer, or an attempt the record never heard back from) is confirmed by a read,
+never resent blindly, and the read only accepts what was sent after this
+request's first attempt: the chat is reused, older identical texts are not ours.
 """
 from __future__ import annotations
 
 import logging
 import secrets
 import uuid
+from datetime import datetime
 from typing import Any
 
 from layers_shared import errors
@@ -117,15 +121,17 @@ class Delivery:
         self.key = records.record_key(principal.organization_id, container.id, phone, scope)
         self.token = secrets.token_hex(16)
         self._replaces: str | None = None  # a stored chat id the provider no longer knows
+        self._not_before: datetime | None = None  # read-backs ignore what was sent before this request
 
     def run(self) -> Response:
         planned = handoff.plan(self.container, instructions_for(self.table, self.container))
-        record, _ = records.open_record(self.table, self.key, {
+        record, created = records.open_record(self.table, self.key, {
             "id": str(uuid.uuid4()), "organizationId": self.principal.organization_id,
             "containerId": self.container.id, "phoneNumber": self.phone, "provider": self.provider,
             "apiKeyId": self.principal.key_id, "plan": planned,
         }, self.token)
-        progress = Progress.of(record)
+        progress = Progress.of(record, resumed=not created)
+        self._not_before = records.first_attempt(record)
         if record.get("status") == records.SENT:
             return self._sent(progress.chat_id or "")
         try:
@@ -152,7 +158,8 @@ class Delivery:
             message = handoff.message_of(planned, index, record_id)
             last = index == remaining[-1]
             if index == progress.unconfirmed:
-                # An earlier attempt got no answer: read first, send only if it is confirmed absent.
+                # An earlier invocation may have sent it (no answer, or it died before recording
+                # one): read first, send only if it is confirmed absent.
                 # No chat in the record means that attempt was a chat creation: look for it by phone.
                 creating = index == MEDIA and progress.chat_id is None
                 found = self._read_back(None if creating else chat_id, message, creating=creating)
@@ -221,10 +228,13 @@ class Delivery:
         says it is not there; None when the read itself failed."""
         try:
             if creating:
-                found_chat = self.port.find_chat(self.phone, message.idempotency_key, parts=message.parts)
+                found_chat = self.port.find_chat(self.phone, message.idempotency_key, parts=message.parts,
+                                                 not_before=self._not_before)
                 return (found_chat, "confirmed-by-read") if found_chat else False
             assert chat_id is not None
-            return (chat_id, "confirmed-by-read") if self.port.has_message(chat_id, message.idempotency_key, parts=message.parts) else False
+            found = self.port.has_message(chat_id, message.idempotency_key, parts=message.parts,
+                                          not_before=self._not_before)
+            return (chat_id, "confirmed-by-read") if found else False
         except (ProviderRejected, ProviderUnavailable, SendOutcomeUnknown) as exc:
             log.warning("notify read-back failed: %s", type(exc).__name__)
             return None

@@ -4,6 +4,12 @@
   written with a conditional put before the first provider call, then updated
   after every accepted message. Whoever works on it holds a lease, so two
   invocations never send for the same record at once.
+- The attempt (docs/adr/0056): `attempting` names the message that may be on
+  its way to the provider. It is written before that message is sent, in the
+  same write that records the previous one as accepted (the put, for message
+  1), so a process that dies between a send and its record update still leaves
+  it behind; a retry reads that message back before sending it. `firstAttemptAt`
+  bounds every read-back: nothing sent before it can be this request's.
 - The chat id, one per (provider, organization, phone): `providerChatId`.
 
 Each function is one AWS call, except `open` when the record already exists.
@@ -11,6 +17,7 @@ Each function is one AWS call, except `open` when the record already exists.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from layers_shared import clock, errors
@@ -18,6 +25,8 @@ from layers_shared.store.table import ConditionFailed, Table
 
 LEASE_SECONDS = 60          # longer than the function may run (29 s)
 TTL_SECONDS = 7 * 24 * 3600  # outlives the 24 h idempotency record it backs
+
+FIRST_MESSAGE = 1
 
 SENDING, SENT = "sending", "sent"
 REJECTED, UNCONFIRMED, UNAVAILABLE = "rejected", "unconfirmed", "unavailable"
@@ -47,9 +56,10 @@ def open_record(table: Table, key: dict[str, str], fresh: dict[str, Any], token:
     the caller to answer from. Another live lease -> 409 IDEMPOTENCY_IN_PROGRESS."""
     now = clock.now()
     until = clock.epoch_seconds(now) + LEASE_SECONDS
+    stamp = clock.to_storage(now)
     item = {**key, "type": "NOTIFY", **fresh, "status": SENDING, "leaseToken": token, "leaseUntil": until,
-            "createdAt": clock.to_storage(now), "updatedAt": clock.to_storage(now),
-            "expiresAt": clock.epoch_seconds(now) + TTL_SECONDS}
+            "attempting": FIRST_MESSAGE, "attemptingAt": stamp, "firstAttemptAt": stamp,
+            "createdAt": stamp, "updatedAt": stamp, "expiresAt": clock.epoch_seconds(now) + TTL_SECONDS}
     try:
         table.put(item, condition="attribute_not_exists(PK)")
         return item, True
@@ -75,10 +85,16 @@ def open_record(table: Table, key: dict[str, str], fresh: dict[str, Any], token:
 
 def mark_accepted(table: Table, key: dict[str, str], token: str, index: int, message_id: str, *,
                   chat_id: str | None = None, last: bool = False) -> None:
-    """Message `index` was accepted; the last one also finishes the record."""
+    """Message `index` was accepted and the next one is about to be attempted;
+    the last one finishes the record instead."""
     sets = [f"message{index} = :mid", "updatedAt = :now"]
     values: dict[str, Any] = {":mid": message_id, ":tok": token, ":now": clock.to_storage(clock.now())}
     removes = ["unconfirmedMessage", "providerError"]
+    if last:
+        removes += ["attempting", "attemptingAt"]
+    else:
+        sets += ["attempting = :next", "attemptingAt = :now"]
+        values[":next"] = index + 1
     if chat_id:
         sets.append("chatId = :chat")
         values[":chat"] = chat_id
@@ -111,6 +127,12 @@ def mark_failed(table: Table, key: dict[str, str], token: str, status: str, *, p
                         names={"#st": "status"})
     except errors.ApiError:
         pass  # another invocation took over; what it writes wins
+
+
+def first_attempt(record: dict[str, Any]) -> datetime | None:
+    """When this request first tried to send (records written before the field
+    existed: their creation, which came just before their first send)."""
+    return clock.from_storage(record.get("firstAttemptAt") or record.get("createdAt"))
 
 
 def _guarded_update(table: Table, key: dict[str, str], expression: str, values: dict[str, Any],

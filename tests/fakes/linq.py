@@ -24,7 +24,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -152,6 +152,15 @@ class FakeLinq:
         """The next matching requests get no answer for `seconds` and are then dropped unprocessed."""
         with self._lock:
             self._faults.append(Fault(method.upper(), re.compile(route), times, hang_seconds=seconds))
+
+    def backdate(self, seconds: float) -> None:
+        """Age everything stored so far by `seconds`: what is in the chats now
+        becomes an earlier day's texts (an older notify in a reused chat)."""
+        with self._lock:
+            for chat in self.chats.values():
+                chat.created_at = _shift(chat.created_at, -seconds)
+                for stored in chat.messages:
+                    stored.created_at = _shift(stored.created_at, -seconds)
 
     # --- inspection -----------------------------------------------------------------------------
 
@@ -307,6 +316,11 @@ class FakeLinq:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _shift(stamp: str, seconds: float) -> str:
+    moved = datetime.fromisoformat(stamp.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _ok(status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:

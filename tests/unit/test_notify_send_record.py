@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from layers_shared import clock, errors
+from layers_shared.domain.handoff import Progress
 from layers_shared.services import send_record as records
 
 
@@ -81,3 +82,29 @@ def test_the_first_chat_id_stays_unless_replaced(table):
     assert records.stored_chat(table, "sandbox", "org_1", "+15550001111") is None
     records.remember_chat(table, "linq", "org_1", "+15550001111", "chat-c", replaces="chat-a")
     assert records.stored_chat(table, "linq", "org_1", "+15550001111") == "chat-c"
+
+
+def test_each_message_is_recorded_as_attempted_before_it_is_sent(table):
+    """The put names message 1; each acceptance names the next one in the same
+    write, so no send ever happens while the record does not name it."""
+    record, _ = records.open_record(table, key("e"), {"id": "r1"}, "tok1")
+    assert record["attempting"] == 1 and record["firstAttemptAt"] == record["createdAt"]
+    first = records.first_attempt(record)
+    for i in (1, 2):
+        records.mark_accepted(table, key("e"), "tok1", i, f"m{i}", chat_id="chat-1" if i == 1 else None)
+        stored = table.get(key("e"), consistent=True)
+        assert stored["attempting"] == i + 1 and stored[f"message{i}"] == f"m{i}"
+    records.mark_accepted(table, key("e"), "tok1", 3, "m3", last=True)
+    done = table.get(key("e"), consistent=True)
+    assert "attempting" not in done and records.first_attempt(done) == first
+
+
+def test_a_resumed_record_reads_back_the_message_it_was_attempting(table):
+    records.open_record(table, key("f"), {"id": "r1"}, "tok1")
+    records.mark_accepted(table, key("f"), "tok1", 1, "m1", chat_id="chat-1")
+    clock.set_now(clock.plus(clock.now(), seconds=records.LEASE_SECONDS + 1))  # the holder died
+    record, created = records.open_record(table, key("f"), {"id": "r2"}, "tok2")
+    assert not created
+    assert Progress.of(record).unconfirmed == 2
+    fresh, created = records.open_record(table, key("g"), {"id": "r3"}, "tok3")
+    assert created and Progress.of(fresh, resumed=False).unconfirmed is None
