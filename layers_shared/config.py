@@ -1,13 +1,22 @@
-"""Deployment settings, read from the environment when first needed."""
+"""Tunables read from the environment when first needed.
+
+What a deployed function cannot run without (the table, ARNs, secrets) is in
+`layers_shared.settings`, checked at cold start; nothing here may default it.
+"""
 from __future__ import annotations
 
 import json
 import os
 from functools import lru_cache
 
+from layers_shared import settings
+
 
 def table_name() -> str:
-    return os.environ.get("TABLE_NAME", "layers-publishing")
+    name = settings.current().table_name
+    if not name:  # a built-in name would read another stage's table, or none
+        raise settings.ConfigurationError([settings.TABLE.missing()])
+    return name
 
 
 def stage() -> str:

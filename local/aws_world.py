@@ -15,6 +15,7 @@ _patched = False
 
 REGION = "us-east-1"
 SCHEDULE_GROUP = "layers-publishing-local"
+LOCAL_CURSOR_SECRET = "local-stack-cursor-key-never-deployed"
 
 
 def _serialize_moto_calls() -> None:
@@ -38,6 +39,9 @@ def environment(table: str = "layers-local") -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "TABLE_NAME": table, "SCHEDULE_GROUP": SCHEDULE_GROUP, "STAGE": "local",
+        # The local stand-in for the stack's CursorSigningSecret (layers_shared/settings.py);
+        # a deployed function only ever gets CURSOR_SECRET_ARN.
+        "CURSOR_SECRET": LOCAL_CURSOR_SECRET,
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         # No EMF lines on the console; tests that check metrics switch them on.
         "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),

@@ -16,6 +16,29 @@ os.environ.setdefault("RATE_LIMITS_JSON", '{"standard": {"read-light": 100000, "
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+
+def _install_test_configuration() -> None:
+    """What template.yaml gives the deployed functions, as explicit test values,
+    so that a handler imported outside a local stack starts (layers_shared/settings.py
+    refuses to otherwise). The local stack overwrites them with its own when it
+    starts; secrets are plain local stand-ins, never a secret's ARN."""
+    from local import aws_world, publisher_loop
+
+    defaults = {
+        "TABLE_NAME": "layers-local",
+        "SCHEDULE_GROUP": aws_world.SCHEDULE_GROUP,
+        "PUBLISHER_FUNCTION_ARN": publisher_loop.FUNCTION_ARN,
+        "SCHEDULER_ROLE_ARN": publisher_loop.ROLE_ARN,
+        "PUBLISH_QUEUE_URL": f"https://sqs.{aws_world.REGION}.amazonaws.com/{publisher_loop.ACCOUNT}/layers-publish-local",
+        "TOKEN_KMS_KEY_ID": "alias/layers-local-tokens",
+        "CURSOR_SECRET": aws_world.LOCAL_CURSOR_SECRET,
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+
+
+_install_test_configuration()
+
 from tests.support import Client  # noqa: E402
 
 

@@ -1,7 +1,9 @@
 """DELETE /v1/scheduled-posts/{scheduledPostId}"""
+from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
 from layers_shared.services import posts
 
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("DELETE", "/v1/scheduled-posts/{scheduledPostId}", scope="publish:write",
                     idempotent=True, optional_body=True)
 

@@ -1,8 +1,9 @@
 """GET /v1/content/{containerId}"""
-from layers_shared import views
+from layers_shared import settings, views
 from layers_shared.http.api import Endpoint, Request, Response
 from layers_shared.store import repo
 
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("GET", "/v1/content/{containerId}", scope="content:read")
 
 

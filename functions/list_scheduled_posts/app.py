@@ -1,7 +1,9 @@
 """GET /v1/projects/{projectId}/scheduled-posts"""
+from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
 from layers_shared.services import posts
 
+SETTINGS = settings.load(*settings.LIST_CURSORS)  # cold start: refuses to run without its configuration
 endpoint = Endpoint("GET", "/v1/projects/{projectId}/scheduled-posts", scope="publish:read")
 
 

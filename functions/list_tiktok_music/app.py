@@ -1,7 +1,9 @@
 """GET /v1/tiktok-music — the catalog, most used first."""
+from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
 from layers_shared.services import music
 
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("GET", "/v1/tiktok-music", scope="publish:read")
 
 

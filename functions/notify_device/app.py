@@ -1,7 +1,9 @@
 """POST /v1/content/{containerId}/notify-device"""
+from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
 from layers_shared.services import notify
 
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("POST", "/v1/content/{containerId}/notify-device", scope="publish:write", idempotent=True,
                     optional_body=True)
 

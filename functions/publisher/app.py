@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from layers_shared import clock
+from layers_shared import clock, settings
 from layers_shared.publisher import sweep
 from layers_shared.publisher.metrics import count, count_error, flushed, gauge
 from layers_shared.publisher.dispatch import Publisher
@@ -22,6 +22,7 @@ from layers_shared.publisher.queue import SqsQueue
 from layers_shared.publisher.settings import timings
 from layers_shared.store.table import Table
 
+SETTINGS = settings.load(*settings.PUBLISHER_WORKER)  # cold start: refuses to run without its configuration
 logger = Logger(service="layers-publishing")
 
 

@@ -1,6 +1,8 @@
 """GET /v1/whoami — any valid key, no scope needed."""
+from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
 
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("GET", "/v1/whoami", scope=None)
 
 

@@ -16,20 +16,19 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 from typing import Any
 
-from layers_shared import errors
+from layers_shared import errors, settings
 
 VERSION = 1
 MAC_BYTES = 16
 MAX_LENGTH = 2048
-_DEFAULT_SECRET = b"layers-publishing-list-cursor-v1"
 
 
 def _secret() -> bytes:
-    configured = os.environ.get("CURSOR_SECRET")
-    return configured.encode() if configured else _DEFAULT_SECRET
+    """The key from Secrets Manager (read once per container), or the local
+    stack's and tests' explicit CURSOR_SECRET; no built-in key."""
+    return settings.current().cursor_key()
 
 
 def query_digest(parts: dict[str, Any]) -> str:

@@ -11,10 +11,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from layers_shared import clock, config
+from layers_shared import clock, config, settings
 from layers_shared.http_client import HttpClient, HttpResponse, NotSent, OutcomeUnknown
 from layers_shared.models.entities import LastError, ScheduledPost
 from layers_shared.platforms.port import Credentials, Delivery, Outcome
+from layers_shared.secrets.managed import LocalValue, SecretUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,23 @@ class TikTokAdapter:
                  client_secret: str | None = None, *, connect_timeout: float = 3.0,
                  read_timeout: float = 10.0, http: HttpClient | None = None):
         self.base_url = base_url or config.env("TIKTOK_API_BASE", DEFAULT_BASE) or DEFAULT_BASE
-        self.client_key = client_key if client_key is not None else config.env("TIKTOK_CLIENT_KEY")
-        self.client_secret = client_secret if client_secret is not None else config.env("TIKTOK_CLIENT_SECRET")
+        app = settings.current()
+        self.client_key = client_key if client_key is not None else app.tiktok_client_key
+        # Only the secret's ARN is configured; its value is read on the first refresh.
+        self._client_secret = LocalValue(client_secret) if client_secret is not None \
+            else app.tiktok_client_secret_source()
         self.http = http or HttpClient(self.base_url, connect_timeout=connect_timeout, read_timeout=read_timeout)
+
+    @property
+    def client_secret(self) -> str | None:
+        if self._client_secret is None:
+            return None
+        try:
+            return self._client_secret.get()
+        except SecretUnavailable:
+            # Secrets Manager unreachable for now: a later attempt may read it.
+            raise _Stop(Outcome.retry("TIKTOK_APP_SECRET_UNAVAILABLE",
+                                      "The TikTok client secret could not be read; trying again later.")) from None
 
     # -- the port -------------------------------------------------------
 

@@ -8,13 +8,12 @@ batch costs one call (docs/adr/0010-scheduler-slots-and-quotas.md).
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Protocol
 
 from aws_lambda_powertools import Logger
 
-from layers_shared import aws, clock
+from layers_shared import aws, clock, settings
 from layers_shared.models.entities import ScheduledPost
 
 logger = Logger(service="layers-publishing", child=True)
@@ -43,7 +42,7 @@ class Trigger(Protocol):
 
 
 class InMemoryTrigger:
-    """Records the slots asked for (tests)."""
+    """Records the slots asked for (tests install it with `use`)."""
 
     def __init__(self) -> None:
         self.slots: list[datetime] = []
@@ -109,15 +108,18 @@ def use(trigger: Trigger | None) -> None:
 
 
 def current() -> Trigger:
+    """The installed double, else the real trigger; never a silent stand-in
+    (a deployed function without PUBLISHER_FUNCTION_ARN would only publish
+    through the sweeper, a minute late and without anyone noticing)."""
     if _override is not None:
         return _override
-    target = os.environ.get("PUBLISHER_FUNCTION_ARN")
-    if not target:
-        return InMemoryTrigger()
+    config = settings.current()
+    config.require(settings.PUBLISHER)
+    target = config.publisher_function_arn
+    assert target is not None  # require() checked it
     return EventBridgeTrigger(
-        group=os.environ.get("SCHEDULE_GROUP", "layers-publishing"), target_arn=target,
-        role_arn=os.environ.get("SCHEDULER_ROLE_ARN", ""), dlq_arn=os.environ.get("SCHEDULER_DLQ_ARN"),
-        invoke_now=lambda_invoker(target),
+        group=config.schedule_group or "", target_arn=target, role_arn=config.scheduler_role_arn or "",
+        dlq_arn=config.scheduler_dlq_arn, invoke_now=lambda_invoker(target),
     )
 
 
@@ -126,8 +128,9 @@ def safely_schedule(posts: list[ScheduledPost]) -> None:
     (the sweeper publishes anything due that no trigger fired)."""
     if not posts:
         return
+    chosen = current()  # outside the try: missing configuration is a bug, not a trigger failure
     try:
-        current().schedule(posts)
+        chosen.schedule(posts)
     except Exception:
         logger.exception("trigger failed; the sweeper will pick these posts up",
                          extra={"scheduledPostIds": [p.id for p in posts]})

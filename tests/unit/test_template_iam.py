@@ -39,6 +39,9 @@ READ = ddb("GetItem", "UpdateItem")  # every endpoint reads its key and bumps th
 # Idempotent writes: claim (Put), complete (Update, also inside TransactWriteItems), release (Delete).
 IDEMPOTENT = ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem")
 LINQ = {("secretsmanager:GetSecretValue", "LinqTokenSecretArn", "HasLinqTokenSecret")}
+# The list cursors' signing key and the TikTok app's client secret (docs/adr/0061).
+CURSOR_KEY = {("secretsmanager:GetSecretValue", "CursorSigningSecret", None)}
+TIKTOK_APP = {("secretsmanager:GetSecretValue", "TikTokClientSecretArn", "HasTikTokApp")}
 BEDROCK = {("bedrock:InvokeModel", "foundation-model/${InstructionsModelId}", "HasInstructionsModel"),
            ("bedrock:InvokeModel", "inference-profile/${InstructionsModelId}", "HasInstructionsModel")}
 
@@ -46,9 +49,9 @@ EXPECTED: dict[str, set[Grant]] = {
     "WhoamiFunction": READ,
     "GetContentFunction": READ,
     "GetScheduledPostFunction": READ,
-    "ListScheduledPostsFunction": READ | query("GSI1"),
+    "ListScheduledPostsFunction": READ | query("GSI1") | CURSOR_KEY,
     "ListTiktokMusicFunction": READ | query("GSI1"),
-    "ListSocialAccountsFunction": READ | ddb("BatchGetItem") | query("GSI1"),
+    "ListSocialAccountsFunction": READ | ddb("BatchGetItem") | query("GSI1") | CURSOR_KEY,
     # ConditionCheckItem: supplied post ids must be unused when a schedule is stashed for approval.
     "ScheduleContentFunction": IDEMPOTENT | ddb("BatchGetItem", "ConditionCheckItem") | SLOT_TRIGGER,
     # scheduledFor = now is always due: the publisher is invoked, no schedule is created.
@@ -58,7 +61,7 @@ EXPECTED: dict[str, set[Grant]] = {
     "CancelPostFunction": IDEMPOTENT,
     "RejectContentFunction": IDEMPOTENT,
     "NotifyDeviceFunction": IDEMPOTENT | query("GSI1") | LINQ | BEDROCK,
-    "PublisherFunction": ddb("GetItem", "PutItem", "UpdateItem") | query("GSI2") | LINQ
+    "PublisherFunction": ddb("GetItem", "PutItem", "UpdateItem") | query("GSI2") | LINQ | TIKTOK_APP
     | {(f"sqs:{a}", "PublishQueue", None)
        for a in ("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes")}
     | {("kms:Encrypt", "TokenKey", None), ("kms:Decrypt", "TokenKey", None)},
@@ -273,3 +276,19 @@ def test_stateful_resources_survive_stack_deletion_and_replacement() -> None:
         assert RESOURCES[name]["DeletionPolicy"] == "Retain", name
         assert RESOURCES[name]["UpdateReplacePolicy"] == "Retain", name
     assert RESOURCES["Table"]["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_secrets_are_read_with_get_secret_value_only_each_on_its_own_statement() -> None:
+    """No other Secrets Manager action (listing, describing, writing) and no
+    statement that mixes a secret with anything else."""
+    for name in FUNCTIONS:
+        for stmt, condition in function_statements(name):
+            actions = _as_list(stmt["Action"])
+            if any(a.startswith("secretsmanager:") for a in actions):
+                assert actions == ["secretsmanager:GetSecretValue"], name
+                (resource,) = _as_list(stmt["Resource"])
+                assert _resource_name(resource) in {"CursorSigningSecret", "TikTokClientSecretArn",
+                                                    "LinqTokenSecretArn"}, name
+                # A secret given as a parameter may be empty: its grant exists only when it is set.
+                if _resource_name(resource).endswith("Arn"):
+                    assert condition is not None, name
