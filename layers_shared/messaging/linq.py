@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import posixpath
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +30,7 @@ from layers_shared.http_client import HttpClient, HttpResponse, NotSent, Outcome
 from layers_shared.messaging.port import (
     Message, Part, ProviderRejected, ProviderUnavailable, SendOutcomeUnknown, SentChat,
 )
+from layers_shared.secrets import managed
 
 log = logging.getLogger(__name__)
 
@@ -67,40 +67,22 @@ class _StaticToken:
         pass
 
 
-# Per execution environment: a warm Lambda reads the secret once.
-_secret_cache: dict[str, str] = {}
-_secret_lock = threading.Lock()
+# Per execution environment: a warm Lambda reads the secret once (the shared
+# mechanism, layers_shared/secrets/managed.py).
+_secret_cache = managed.CACHE
 
 
-class _SecretToken:
+class _SecretToken(managed.SecretValue):
     """The token from Secrets Manager, read on first use (not at import or construction)."""
 
-    refreshable = True  # a 401 may mean the secret was rotated: read it again once
-
     def __init__(self, arn: str):
-        self._arn = arn
+        super().__init__(arn, extract=_token_from_secret)
 
     def get(self) -> str:
-        cached = _secret_cache.get(self._arn)
-        if cached:
-            return cached
-        with _secret_lock:
-            if self._arn not in _secret_cache:
-                from layers_shared import aws
-
-                try:
-                    raw = aws.client("secretsmanager").get_secret_value(SecretId=self._arn).get("SecretString")
-                except Exception as exc:  # no detail: the exception text could carry anything
-                    log.warning("linq token secret unreadable: %s", type(exc).__name__)
-                    raise ProviderUnavailable("The Linq token could not be read from Secrets Manager.") from None
-                token = _token_from_secret(raw or "")
-                if not token:
-                    raise ProviderUnavailable("The Linq token secret is empty.")
-                _secret_cache[self._arn] = token
-            return _secret_cache[self._arn]
-
-    def invalidate(self) -> None:
-        _secret_cache.pop(self._arn, None)
+        try:
+            return super().get()
+        except managed.SecretUnavailable as exc:
+            raise ProviderUnavailable(f"The Linq token {exc}") from None
 
 
 def _token_from_secret(raw: str) -> str:
