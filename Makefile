@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint bench campaign openapi clean
+.PHONY: run test unit lint bench campaign campaign-live openapi clean
 
 $(VENV)/.installed: requirements.txt layers_shared/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench: $(VENV)/.installed
 
 campaign: $(VENV)/.installed
 	$(PY) bench/fault_campaign.py --posts 1000
+
+campaign-live: $(VENV)/.installed
+	$(PY) bench/fault_campaign_live.py --posts 300 --notifies 60
 
 openapi: $(VENV)/.installed
 	$(PY) tools/gen_openapi.py
