@@ -215,7 +215,13 @@ class InstagramAdapter:
     def _draft(self, delivery: Delivery, state: dict[str, Any], *, confirming: bool) -> Outcome:
         """Text the media, then the caption, to the primary operator. Each send
         carries a stable idempotency key; when confirming after a lost answer
-        the chat is read back before anything is sent again."""
+        the chat is read back before anything is sent again.
+
+        Confirming runs in a later invocation whose messaging adapter knows
+        nothing it sent, and Linq does not echo idempotency keys: every
+        read-back names the parts it looks for and the time this draft's
+        attempt started, so an identical older draft to the same operator
+        (the same content posted before) does not pass for this one."""
         post = delivery.post
         phone = delivery.operator_phone
         if not phone:
@@ -226,29 +232,37 @@ class InstagramAdapter:
         if not post.media:
             return Outcome.failed("NO_MEDIA", "The post has no media.")
         media_key, caption_key = f"{post.id}:ig-draft:media", f"{post.id}:ig-draft:caption"
+        media = tuple(Part("media", m.url) for m in post.media)
+        text = _draft_text(post)
+        caption = (Part("text", text),)
+        # When the sends began: as the submit recorded it, else the post's first
+        # attempt (a submit that died recorded nothing, and it started after that).
+        started = ((_instant(state.get("draftStartedAt")) or _instant(post.attemptedAt)) if confirming
+                   else clock.now())
+        kept = {"draftStartedAt": clock.to_storage(started)} if started else {}
         chat_id = state.get("chatId")
         try:
             if not chat_id and confirming:
-                chat_id = self.messaging.find_chat(phone, media_key)
+                chat_id = self.messaging.find_chat(phone, media_key, parts=media, not_before=started)
                 if not chat_id:
                     return Outcome.failed("SEND_OUTCOME_UNKNOWN",
                                           "The draft text may not have been delivered and could not be confirmed.")
             if not chat_id:
-                first = Message(parts=tuple(Part("media", m.url) for m in post.media), idempotency_key=media_key)
                 try:
-                    chat_id = self.messaging.create_chat(phone, first).chat_id
+                    chat_id = self.messaging.create_chat(phone, Message(parts=media, idempotency_key=media_key)).chat_id
                 except SendOutcomeUnknown:
-                    return Outcome("unknown", state={"draftStep": "media"}, error=LastError(
+                    return Outcome("unknown", state={"draftStep": "media", **kept}, error=LastError(
                         code="SUBMIT_OUTCOME_UNKNOWN", message="The draft text was sent but no answer came back."))
-            text = _draft_text(post)
-            if text and not (confirming and self.messaging.has_message(chat_id, caption_key)):
+            if text and not (confirming and self.messaging.has_message(chat_id, caption_key, parts=caption,
+                                                                       not_before=started)):
                 try:
-                    self.messaging.send(chat_id, Message(parts=(Part("text", text),), idempotency_key=caption_key))
+                    self.messaging.send(chat_id, Message(parts=caption, idempotency_key=caption_key))
                 except (SendOutcomeUnknown, ProviderUnavailable):
                     # The media already went out: continue through confirm, which
                     # reads the chat before sending the caption again.
-                    return Outcome("unknown", state={"draftStep": "caption", "chatId": chat_id}, error=LastError(
-                        code="SUBMIT_OUTCOME_UNKNOWN", message="The caption text could not be confirmed."))
+                    return Outcome("unknown", state={"draftStep": "caption", "chatId": chat_id, **kept},
+                                   error=LastError(code="SUBMIT_OUTCOME_UNKNOWN",
+                                                   message="The caption text could not be confirmed."))
         except ProviderRejected as exc:
             return Outcome.failed("PROVIDER_REJECTED", exc.message[:1000],
                                   platform_code=str(exc.code) if exc.code is not None else None)

@@ -341,11 +341,11 @@ class FakeMessaging:
             raise SendOutcomeUnknown("timeout")
         return f"msg-{len(self.sends)}"
 
-    def find_chat(self, to: str, first_idempotency_key: str) -> str | None:
+    def find_chat(self, to: str, first_idempotency_key: str, **_: Any) -> str | None:
         return next((cid for cid, chat in self.chats.items() if chat["to"] == to and
                      chat["messages"][0].idempotency_key == first_idempotency_key), None)
 
-    def has_message(self, chat_id: str, idempotency_key: str) -> bool:
+    def has_message(self, chat_id: str, idempotency_key: str, **_: Any) -> bool:
         return any(m.idempotency_key == idempotency_key for m in self.chats.get(chat_id, {}).get("messages", []))
 
 
