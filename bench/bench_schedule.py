@@ -20,7 +20,9 @@ _IMPORT = "import time,sys; t=time.perf_counter(); import {mod}; print(time.perf
 
 
 def _import_seconds(module: str, cwd: Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "0"}
+    from local.publisher_loop import standalone_environment  # the handler refuses to import unconfigured
+
+    env = {**standalone_environment(), **os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "0"}
     out = subprocess.run([sys.executable, "-c", _IMPORT.format(mod=module)], cwd=cwd, env=env,
                          capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])

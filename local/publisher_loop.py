@@ -33,6 +33,21 @@ SWEEP_EVERY = 2.0
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 
 
+def standalone_environment() -> dict[str, str]:
+    """What the functions need (layers_shared/settings.py) in a process that
+    imports handlers without starting the stack: tests, the cold-import bench.
+    The same names the stack sets when it starts; nothing here is a real ARN."""
+    return {
+        "TABLE_NAME": "layers-local",
+        "SCHEDULE_GROUP": aws_world.SCHEDULE_GROUP,
+        "PUBLISHER_FUNCTION_ARN": FUNCTION_ARN,
+        "SCHEDULER_ROLE_ARN": ROLE_ARN,
+        "PUBLISH_QUEUE_URL": f"https://sqs.{aws_world.REGION}.amazonaws.com/{ACCOUNT}/layers-publish-local",
+        "TOKEN_KMS_KEY_ID": "alias/layers-local-tokens",
+        "CURSOR_SECRET": aws_world.LOCAL_CURSOR_SECRET,
+    }
+
+
 class PublisherLoop:
     def __init__(self, stack: server.Stack):
         self.stack = stack

@@ -22,18 +22,9 @@ def _install_test_configuration() -> None:
     so that a handler imported outside a local stack starts (layers_shared/settings.py
     refuses to otherwise). The local stack overwrites them with its own when it
     starts; secrets are plain local stand-ins, never a secret's ARN."""
-    from local import aws_world, publisher_loop
+    from local import publisher_loop
 
-    defaults = {
-        "TABLE_NAME": "layers-local",
-        "SCHEDULE_GROUP": aws_world.SCHEDULE_GROUP,
-        "PUBLISHER_FUNCTION_ARN": publisher_loop.FUNCTION_ARN,
-        "SCHEDULER_ROLE_ARN": publisher_loop.ROLE_ARN,
-        "PUBLISH_QUEUE_URL": f"https://sqs.{aws_world.REGION}.amazonaws.com/{publisher_loop.ACCOUNT}/layers-publish-local",
-        "TOKEN_KMS_KEY_ID": "alias/layers-local-tokens",
-        "CURSOR_SECRET": aws_world.LOCAL_CURSOR_SECRET,
-    }
-    for name, value in defaults.items():
+    for name, value in publisher_loop.standalone_environment().items():
         os.environ.setdefault(name, value)
 
 
