@@ -31,6 +31,10 @@ from layers_shared.store.table import ConditionFailed
 MAX_CANCEL_REASON = 1024
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+LIST_READ_BUDGET = 1000  # items a list request may evaluate (ADR 0042)
+LIST_QUERY_CALLS = 5     # Query calls a list request may make (ADR 0042)
+_FIRST_FILTERED_READ = 100  # a filtered scan's first Query reads at least this many items
+_FILTER_READ_AHEAD = 4      # ... or this many per wanted match, then doubles
 _ATTEMPTS = 3  # a post that went back to queued under us is re-checked, not refused
 
 
@@ -155,9 +159,9 @@ def list_posts(req: Request) -> Response:
     project_id = req.path_id("projectId", "prj")
     query = parse_list_query(req, project_id or raw_project)
     repo.project_of(req.table, req.principal.organization_id, project_id, raw_project)
-    found, more = _collect(req, query)
+    found, resume_after = _collect(req, query)
     page = [views.scheduled_post(ScheduledPost.model_validate(item)) for item in found]
-    next_cursor = pagination.encode({"sk": found[-1]["GSI1SK"]}, query.digest()) if more else None
+    next_cursor = pagination.encode({"sk": resume_after}, query.digest()) if resume_after else None
     return Response(200, {"items": page, "nextCursor": next_cursor})
 
 
@@ -225,13 +229,18 @@ def _ceil_ms(when: datetime) -> datetime:
     return truncated + timedelta(milliseconds=1)
 
 
-def _collect(req: Request, query: ListQuery) -> tuple[list[dict[str, Any]], bool]:
-    """Up to `limit` items, newest scheduledFor first, and whether more exist.
+def _collect(req: Request, query: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` items, newest scheduledFor first, and the GSI1SK to resume
+    after (None when the partition holds nothing more for this query).
 
-    Reads one item past the page so that the last page says `nextCursor: null`
-    instead of pointing at an empty page."""
+    A filter can reject every item, so the scan is cut at LIST_READ_BUDGET items
+    evaluated (the sum of the Query `Limit`s, an upper bound of what DynamoDB
+    reads) or LIST_QUERY_CALLS calls, whichever comes first; the page may then
+    be short, even empty, and the cursor resumes at the last item evaluated.
+    Reads one match past the page so that a page that ends the partition says
+    `nextCursor: null` instead of pointing at an empty page."""
     if query.start is not None and query.end is not None and query.start >= query.end:
-        return [], False
+        return [], None
     sort_condition, sort_values = None, {}
     if query.start is not None and query.end is not None:
         # GSI1SK is `<scheduledFor>#<id>`: `<to>#…` sorts after `<to>`, so BETWEEN excludes `to`.
@@ -248,19 +257,27 @@ def _collect(req: Request, query: ListQuery) -> tuple[list[dict[str, Any]], bool
         start = {"GSI1PK": partition, "GSI1SK": query.after, **keys.scheduled_post(post_id)}
     wanted = query.limit + 1
     found: list[dict[str, Any]] = []
-    while True:
-        missing = wanted - len(found)
+    budget = LIST_READ_BUDGET
+    size = max(wanted * _FILTER_READ_AHEAD, _FIRST_FILTERED_READ) if filters else wanted
+    last: dict[str, Any] | None = None
+    for _ in range(LIST_QUERY_CALLS):
+        read = min(budget, size if filters else wanted - len(found))
         batch, last = req.table.query(
             "GSI1", "GSI1PK", partition, sort_name="GSI1SK", sort_condition=sort_condition,
-            sort_values=sort_values, forward=False, start=start,
-            limit=min(1000, missing * 4 if filters else missing),
+            sort_values=sort_values, forward=False, start=start, limit=read,
             filter_expression=filters, filter_names=names, filter_values=values,
         )
+        budget -= read
         found += batch
-        if len(found) >= wanted or last is None:
+        if len(found) >= wanted or last is None or budget <= 0:
             break
         start = last
-    return found[:query.limit], len(found) > query.limit
+        size *= 2  # a sparse filter: read further each round, within the budget
+    if len(found) > query.limit:
+        return found[:query.limit], found[query.limit - 1]["GSI1SK"]
+    # Short page: either the partition ended, or the budget did and the scan
+    # resumes after the last item evaluated (matched or not).
+    return found, (last["GSI1SK"] if last is not None else None)
 
 
 def _filter_expression(query: ListQuery) -> tuple[str | None, dict[str, str], dict[str, Any]]:
