@@ -245,8 +245,9 @@ class InstagramAdapter:
             if not chat_id and confirming:
                 chat_id = self.messaging.find_chat(phone, media_key, parts=media, not_before=started)
                 if not chat_id:
-                    return Outcome.failed("SEND_OUTCOME_UNKNOWN",
-                                          "The draft text may not have been delivered and could not be confirmed.")
+                    # The read succeeded and holds no media of this attempt:
+                    # nothing reached the phone, so the post may go on.
+                    return Outcome.retry("NOT_DELIVERED", "The draft text was not delivered; it will be sent again.")
             if not chat_id:
                 try:
                     chat_id = self.messaging.create_chat(phone, Message(parts=media, idempotency_key=media_key)).chat_id

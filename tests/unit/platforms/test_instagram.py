@@ -427,8 +427,11 @@ def test_draft_media_answer_lost_continues_from_the_chat(draft, messaging):
     assert [m.idempotency_key.rsplit(":", 1)[1] for _, m in messaging.sends] == ["media", "caption"]
 
 
-def test_draft_that_cannot_be_found_is_not_resent(draft, messaging):
+def test_draft_confirmed_absent_is_resubmitted_not_failed(draft, messaging):
+    """A chat read that succeeds and finds no media of this attempt is
+    authoritative: nothing reached the phone, so the post goes on (a retry),
+    and the confirm itself sends nothing (docs/adr/0012)."""
     adapter, d = draft()
     outcome = adapter.confirm(d, {"draftStep": "media"})
-    assert outcome.kind == "failed" and outcome.error.code == "SEND_OUTCOME_UNKNOWN"
+    assert outcome.kind == "retry" and outcome.error.code == "NOT_DELIVERED"
     assert messaging.sends == []
