@@ -102,10 +102,10 @@ class Chaos:
             self.log.append((time.perf_counter(), service, step, post, kind))
             return kind
 
-    def trace(self, post: str) -> list[str]:
+    def trace(self, post: str, since: float = 0.0, until: float = float("inf")) -> list[str]:
         with self.lock:
-            return [f"{service}:{step}" + (f"[{kind}]" if kind else "") for _, service, step, p, kind in self.log
-                    if p == post]
+            return [f"{service}:{step}" + (f"[{kind}]" if kind else "") for t, service, step, p, kind in self.log
+                    if p == post and since <= t <= until]
 
 
 def _chaotic(base: type, service: str, step_of: Callable[[Any, Any], str], errors: Callable[[str], Any]) -> type:
@@ -531,7 +531,7 @@ def count_posts(table: Any, servers: dict[str, Any], made: dict[str, dict[str, A
 # --- phase 2: notify-device --------------------------------------------------------------------
 
 def run_notifies(stack: Any, linq: Any, rng: random.Random, calls: int, *, threads: int, p_die: float,
-                 p_impatient: float) -> dict[str, Any]:
+                 p_impatient: float, same_phone_gap: float) -> dict[str, Any]:
     """Partner calls over the real handler (the local stack's invoke: the API
     Gateway event, the function's handler), retried like an SDK would."""
     from tests.support import LIVE_KEY
@@ -566,10 +566,10 @@ def run_notifies(stack: Any, linq: Any, rng: random.Random, calls: int, *, threa
         key = str(uuid.uuid4())
         before = len(delivered(phone))
         answers: list[str] = []
-        started = time.monotonic()
+        started = time.perf_counter()
         pending: list[threading.Thread] = []
         final: tuple[int, Any] = (0, None)
-        for attempt in range(1, 40):
+        for attempt in range(1, 60):
             box: dict[str, Any] = {}
             worker = threading.Thread(target=lambda: box.update(answer=invoke(container, phone, key, lane_rng)),
                                       daemon=True)
@@ -582,14 +582,14 @@ def run_notifies(stack: Any, linq: Any, rng: random.Random, calls: int, *, threa
                 wait = 0.5
             else:
                 status, headers, body = box["answer"]
-                code = (body or {}).get("error", {}).get("code") if isinstance(body, dict) else None
+                code = _error_code(body)
                 answers.append(f"{status}{':' + code if code else ''}")
                 final = (status, body)
                 retryable = status >= 500 or status == 429 or code == "IDEMPOTENCY_IN_PROGRESS"
                 if not retryable:
                     break
                 wait = float(headers.get("retry-after") or min(0.25 * 2 ** attempt, 8))
-            if time.monotonic() - started + wait > 150:
+            if time.perf_counter() - started + wait > 100:  # the partner gives up
                 break
             time.sleep(wait)
         for worker in pending:
@@ -598,14 +598,19 @@ def run_notifies(stack: Any, linq: Any, rng: random.Random, calls: int, *, threa
         parts = [json.dumps(m.parts, sort_keys=True) for m in new]
         status, body = final
         return {"n": n, "container": container, "phone": phone, "status": status, "began": started,
-                "ended": time.monotonic(), "seconds": round(time.monotonic() - started, 2),
+                "ended": time.perf_counter(), "seconds": round(time.perf_counter() - started, 2),
+                "code": _error_code(body),
                 "sent": status == 200 and isinstance(body, dict) and body.get("deliveryStatus") == "sent",
                 "delivered": len(new), "distinct": len(set(parts)), "answers": answers}
 
     def lane(items_: list[tuple[int, str, str]], seed: int) -> None:
         lane_rng = random.Random(seed)
+        last_end: dict[str, float] = {}
         for n, container, phone in items_:
+            if phone in last_end:  # --same-phone-gap: keep requests to one phone apart
+                time.sleep(max(0.0, same_phone_gap - (time.perf_counter() - last_end[phone])))
             outcome = partner_call(n, container, phone, lane_rng)
+            last_end[phone] = outcome["ended"]
             with lock:
                 results.append(outcome)
 
@@ -615,12 +620,21 @@ def run_notifies(stack: Any, linq: Any, rng: random.Random, calls: int, *, threa
     return {"results": results}
 
 
+def _error_code(body: Any) -> str | None:
+    """The envelope's code; a 409 CONFLICT whose reason is IDEMPOTENCY_IN_PROGRESS reads as that reason."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    reason = (error.get("details") or {}).get("reason") if isinstance(error.get("details"), dict) else None
+    return "IDEMPOTENCY_IN_PROGRESS" if reason == "IDEMPOTENCY_IN_PROGRESS" else error.get("code")
+
+
 # --- the campaign --------------------------------------------------------------------------------
 
-def run(posts: int = 300, notifies: int = 60, seed: int = 7, *, p_fault: float = 0.12, workers: int = 4,
+def run(posts: int = 300, notifies: int = 60, seed: int = 7, *, p_fault: float = 0.12, workers: int = 8,
         notify_threads: int = 6, p_tiktok_failed: float = 0.1, p_crash_before: float = 0.02,
         p_crash_after: float = 0.03, p_drop: float = 0.02, p_dup: float = 0.1, p_delay: float = 0.1,
-        p_die: float = 0.04, p_impatient: float = 0.08) -> dict[str, Any]:
+        p_die: float = 0.02, p_impatient: float = 0.08, same_phone_gap: float = 0.0) -> dict[str, Any]:
     import logging
 
     logging.disable(logging.CRITICAL)  # the adapters log every injected fault
@@ -654,7 +668,7 @@ def run(posts: int = 300, notifies: int = 60, seed: int = 7, *, p_fault: float =
         publisher_seconds = time.perf_counter() - started
         counted = count_posts(stack.table, servers, pub["made"])
         notified = run_notifies(stack, servers["linq"], rng, notifies, threads=notify_threads, p_die=p_die,
-                                p_impatient=p_impatient)
+                                p_impatient=p_impatient, same_phone_gap=same_phone_gap)
     finally:
         clock.set_now(None)
         for server in servers.values():
@@ -681,7 +695,7 @@ def run(posts: int = 300, notifies: int = 60, seed: int = 7, *, p_fault: float =
         "first_comment_missing_on_live_post": counted["first_comment_missing"],
         "statuses": counted["statuses"], "statuses_per_kind": counted["per_kind"],
         "failed_by_code": counted["failed_by_code"],
-        "notify_answers": dict(Counter("sent" if r["sent"] else str(r["status"]) for r in results)),
+        "notify_answers": dict(Counter("sent" if r["sent"] else f"{r['status']} {r['code']}" for r in results)),
         "notify_messages_delivered": dict(Counter(r["delivered"] for r in results)),
         "notify_partial_non_sent": sum(1 for r in results if not r["sent"] and 0 < r["delivered"]),
         "faults_injected": dict(faults), "faults_per_step": dict(per_step),
@@ -714,8 +728,19 @@ def explain(result: dict[str, Any], limit: int) -> None:
                 earlier = [f"#{r['n']} {r['container'][-2:]} {r['answers']} ended {round(entry['began'] - r['ended'], 1)} s before"
                            for r in result["_notifies"] if r["phone"] == entry["phone"] and r["n"] < entry["n"]]
                 print(f"  earlier requests to this phone (container suffix): {earlier or 'none'}")
-                print("  at fake Linq (this phone, whole campaign): "
-                      + " ".join(result["_chaos"].trace(entry["phone"])))
+                print("  at fake Linq during this request: "
+                      + " ".join(result["_chaos"].trace(entry["phone"], entry["began"], entry["ended"])))
+
+
+def explain_partial(result: dict[str, Any], limit: int) -> None:
+    """Requests that ended without `sent` although messages went out (not a
+    must-be-0 count: the partner gave up; shown to tell why)."""
+    partial = [r for r in result["_notifies"] if not r["sent"] and r["delivered"]]
+    for entry in partial[:limit]:
+        print(f"\n[info: ended without sent, {entry['delivered']} delivered] notify #{entry['n']} "
+              f"{entry['container']} -> {entry['phone']}: answers {entry['answers']} in {entry['seconds']} s")
+        print("  at fake Linq during this request: "
+              + " ".join(result["_chaos"].trace(entry["phone"], entry["began"], entry["ended"])))
 
 
 def main() -> None:
@@ -724,11 +749,14 @@ def main() -> None:
     parser.add_argument("--notifies", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--p-fault", type=float, default=0.12, help="chance that a request to a fake misbehaves")
+    parser.add_argument("--same-phone-gap", type=float, default=0.0,
+                        help="seconds kept between two notify requests to one phone (0: back to back)")
     parser.add_argument("--explain", type=int, default=5, help="violations shown per count")
     args = parser.parse_args()
-    result = run(args.posts, args.notifies, args.seed, p_fault=args.p_fault)
+    result = run(args.posts, args.notifies, args.seed, p_fault=args.p_fault, same_phone_gap=args.same_phone_gap)
     print(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))
     explain(result, args.explain)
+    explain_partial(result, args.explain)
     print()
     for name in MUST_BE_ZERO:
         print(f"{name.replace('_', ' ')}: {result[name]}  (must be 0)")
