@@ -21,7 +21,7 @@ from layers_shared.models.requests import ApproveBody, RejectBody
 from layers_shared.scheduling import trigger
 from layers_shared.services import scheduling, stash_store
 from layers_shared.store import items, keys, repo
-from layers_shared.store.table import ConditionFailed, Table
+from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
 
 ATTEMPTS = 3  # a concurrent stash or decision: read again and decide again
 
@@ -101,6 +101,8 @@ def _commit_approval(table: Table, container: Container, posts: list[ScheduledPo
     tx = [table.tx_update(keys.container(container.id), "SET " + ", ".join(sets) + " REMOVE pendingSchedule",
                           names=names, values=values, condition=_same_stash(container, names, values))]
     tx += [table.tx_put(items.to_item(p), condition="attribute_not_exists(PK)") for p in posts]
+    # After the posts: _transact maps failed indices 1..len(posts) to post ids.
+    tx += stash_store.drop_items(table, container.id, container.pendingSchedule)
     approved = container.model_copy(update={"approvalStatus": "approved", "approvedAt": stamp, "approvedBy": key_id})
     response = Response(200, approved_view(approved, promotion))
     _transact(table, tx, claim, response, post_ids=[p.id for p in posts])
@@ -121,7 +123,7 @@ def _same_stash(container: Container, names: dict[str, str], values: dict[str, A
     if first:
         values[":first"] = first[0]
         condition += " AND #ps.targets[0].scheduledPostId = :first"
-    return condition
+    return condition + " AND " + stash_store.same_chunks_condition(pending, names, values)
 
 
 def _transact(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim | None, response: Response,
@@ -146,17 +148,18 @@ def reject(req: Request) -> Response:
             return Response(200, rejected_view(container, []))
         stamp = clock.to_storage(clock.now())
         dropped = rules.stashed_ids(container.pendingSchedule)
+        names = {"#a": "approvalStatus"}
+        values = {":rejected": "rejected", ":now": stamp, ":by": principal.key_id, ":reason": body.reason,
+                  ":pending": "pending"}
         try:
-            # Whatever stash is there goes, even one written after our read.
-            req.table.update(
-                keys.container(container.id),
+            # Only the stash we read goes (with its chunks, in the same write): one
+            # written after our read is read again, so `dropped` names what was dropped.
+            _update_dropping_chunks(
+                req.table, keys.container(container.id),
                 "SET #a = :rejected, rejectedAt = :now, rejectedBy = :by, rejectionReason = :reason, "
                 "updatedAt = :now REMOVE pendingSchedule",
-                names={"#a": "approvalStatus"},
-                values={":rejected": "rejected", ":now": stamp, ":by": principal.key_id, ":reason": body.reason,
-                        ":pending": "pending"},
-                condition="#a = :pending",
-            )
+                names, values, _same_stash(container, names, values),
+                stash_store.drop_items(req.table, container.id, container.pendingSchedule))
         except ConditionFailed:
             container = _reread(req.table, container.id)
             continue
@@ -164,6 +167,20 @@ def reject(req: Request) -> Response:
                                                 "rejectedBy": principal.key_id, "rejectionReason": body.reason})
         return Response(200, rejected_view(rejected, dropped))
     raise errors.conflict("CONCURRENT_UPDATE", "The content container kept changing during this call; retry.")
+
+
+def _update_dropping_chunks(table: Table, key: dict[str, str], expression: str, names: dict[str, str],
+                            values: dict[str, Any], condition: str, drops: list[dict[str, Any]]) -> None:
+    """One UpdateItem, or with chunks to delete one TransactWriteItems (all or nothing)."""
+    if not drops:
+        table.update(key, expression, names=names, values=values, condition=condition)
+        return
+    try:
+        table.transact([table.tx_update(key, expression, names=names, values=values, condition=condition), *drops])
+    except TransactionCanceled as exc:
+        if exc.reasons[:1] == ["ConditionalCheckFailed"]:
+            raise ConditionFailed() from None
+        raise
 
 
 def _reread(table: Table, container_id: str) -> Container:

@@ -69,14 +69,17 @@ def write_posts(table: Table, posts: list[ScheduledPost], claim: idempotency.Cla
 def write_stash(table: Table, container: Container, pending: dict[str, Any], supplied_ids: list[str],
                 claim: idempotency.Claim | None, response: Response, now: Any) -> None:
     inline, chunks = stash_store.split(container.id, pending, now)  # large stashes do not fit on one item
+    names = {"#a": "approvalStatus", "#s": "status"}
+    values = {":p": inline, ":now": clock.to_storage(now), ":pending": "pending", ":done": "completed"}
+    # The replaced stash's chunks go in this transaction, so it must still be the one we read.
+    replaced = stash_store.same_chunks_condition(container.pendingSchedule, names, values)
     tx = [table.tx_update(
         keys.container(container.id), "SET pendingSchedule = :p, updatedAt = :now",
-        names={"#a": "approvalStatus", "#s": "status"},
-        values={":p": inline, ":now": clock.to_storage(now), ":pending": "pending", ":done": "completed"},
-        condition="#a = :pending AND #s = :done",
+        names=names, values=values, condition="#a = :pending AND #s = :done AND " + replaced,
     )]
     tx += [table.tx_check(keys.scheduled_post(i), "attribute_not_exists(PK)") for i in supplied_ids]
     tx += [table.tx_put(chunk) for chunk in chunks]
+    tx += stash_store.drop_items(table, container.id, container.pendingSchedule)
     _commit(table, tx, claim, response, ids=[""] + supplied_ids)
 
 

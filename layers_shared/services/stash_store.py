@@ -6,7 +6,9 @@ inline on the container as before; a large one keeps only the target ids on
 the container (enough for views, `stashed_ids` and the approve condition) and
 puts the full targets, as JSON text cut into chunks, in their own items
 written in the same transaction. Chunks are never updated: a new stash writes
-new ones, and old ones expire by TTL.
+new ones under a new stash id, and the transaction that replaces or consumes a
+stash (a new schedule, approve, reject) also deletes its chunks, conditioned on
+the container still holding that very stash. The TTL is only a backstop.
 """
 from __future__ import annotations
 
@@ -16,12 +18,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from layers_shared import clock
-from layers_shared.store import keys
+from layers_shared.models.requests import MAX_TARGETS
+from layers_shared.store import codec, keys
 from layers_shared.store.table import Table
 
 INLINE_LIMIT = 200_000   # bytes of the stash kept on the container item
 CHUNK_BYTES = 300_000    # bytes of target JSON per chunk item
 CHUNK_TTL = timedelta(days=400)  # past the 365-day horizon of scheduledFor
+# The request limits bound a stash's target JSON below ~2.5 MB (every text field
+# at its maximum length in the character JSON widens most, a six-byte \u
+# escape), so 9 chunks; 10 leaves room for a new optional field.
+MAX_CHUNKS = 10
+# The largest transaction touching chunks: a schedule replacing a stash writes
+# the container, checks up to MAX_TARGETS supplied ids, puts the new chunks,
+# deletes the old ones and completes the Idempotency-Key. Approve writes the
+# container, MAX_TARGETS rows, deletes the chunks and completes the key: less.
+MAX_TRANSACTION_ITEMS = 1 + MAX_TARGETS + 2 * MAX_CHUNKS + 1
+assert MAX_TRANSACTION_ITEMS <= 100, "over DynamoDB's TransactWriteItems limit"
 
 
 class StashLost(Exception):
@@ -72,3 +85,35 @@ def load(table: Table, container_id: str, pending: dict[str, Any]) -> dict[str, 
     except KeyError:
         raise StashLost() from None
     return {**pending, "targets": json.loads(text)}
+
+
+def stash_id(pending: dict[str, Any] | None) -> str | None:
+    """The id of a chunked stash's chunks; None for an inline stash or none."""
+    if not pending or not pending.get("targetsChunks"):
+        return None
+    return str(pending["targetsStashId"])
+
+
+def drop_items(table: Table, container_id: str, pending: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """TransactWriteItems entries deleting the chunks of `pending` (none when inline).
+
+    Unconditional: a chunk already gone (expired) must not fail the decision."""
+    sid = stash_id(pending)
+    if sid is None:
+        return []
+    count = int(pending["targetsChunks"])  # type: ignore[index]
+    return [{"Delete": {"TableName": table.name, "Key": codec.serialize(_chunk_key(container_id, sid, n))}}
+            for n in range(count)]
+
+
+def same_chunks_condition(pending: dict[str, Any] | None, names: dict[str, str],
+                          values: dict[str, Any]) -> str:
+    """A condition that holds while the container's stash has the chunks of
+    `pending` (or, for an inline stash or none, no chunks): deleting chunks
+    must never orphan those of a stash written after our read."""
+    names["#ps"] = "pendingSchedule"
+    sid = stash_id(pending)
+    if sid is None:
+        return "(attribute_not_exists(#ps) OR attribute_not_exists(#ps.targetsStashId))"
+    values[":stashId"] = sid
+    return "#ps.targetsStashId = :stashId"
