@@ -36,6 +36,8 @@ def _pages(transport: Transport, path: str, params: dict[str, Any], key: str = "
         answer = transport.request("GET", path, params={**params, "cursor": cursor}).body
         yield from answer.get(key) or []
         cursor = answer.get("nextCursor")
+        # Only a null cursor ends: a list reads a bounded amount per request, so a
+        # page may be short or empty and still have more behind it.
         if not cursor:
             return
 
