@@ -118,6 +118,9 @@ class SeedSocialAccount(_Strict):
     credentials: SeedCredentials | None = None
     avatarUrl: str | None = None
     connectedAt: str | None = None
+    # TikTok only: what the sandbox's creator_info offers (default: a public account's set).
+    privacyLevelOptions: list[Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR",
+                                      "SELF_ONLY"]] | None = None
     _id = field_validator("id")(_prefixed("sa"))
 
 
@@ -206,6 +209,8 @@ def _check_references(f: SeedFixture) -> None:
             need(lid in layers, f"socialAccounts[{i}].layerIds", f"unknown layer {lid}")
         need(a.platform == "instagram" or a.instagramAccountType is None,
              f"socialAccounts[{i}].instagramAccountType", "only for instagram accounts")
+        need(a.platform == "tiktok" or a.privacyLevelOptions is None,
+             f"socialAccounts[{i}].privacyLevelOptions", "only for tiktok accounts")
     for i, c in enumerate(f.containers):
         need(c.projectId in projects, f"containers[{i}].projectId", "unknown project")
     for kind, entries in (("organizations", f.organizations), ("users", f.users), ("projects", f.projects),

@@ -23,6 +23,7 @@ def scheduled_post(post: ScheduledPost) -> dict[str, Any]:
         "publishedAt": to_wire(post.publishedAt),
         "canceledAt": to_wire(post.canceledAt),
         "lastError": post.lastError.model_dump(exclude_none=True) if post.lastError else None,
+        "privacyLevel": post.privacyLevel if post.platform == "tiktok" and post.mode == "publish" else None,
         "createdAt": to_wire(post.createdAt),
         "updatedAt": to_wire(post.updatedAt),
     }

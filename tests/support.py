@@ -56,6 +56,7 @@ UNKNOWN = sa(8)           # sandbox outcome unknown
 GATED_ACCOUNT = sa(9)     # project 2 (requires approval)
 NO_PROVIDER = sa(10)      # managed layer without provider
 IG_CREATOR = sa(11)
+PRIVATE_TIKTOK = sa(12)   # sandbox creator_info offers the private set
 FOREIGN = sa(99)          # other organization
 
 VIDEO, IMAGE, SLIDESHOW, PROCESSING, REJECTED, NO_MEDIA = cnt(1), cnt(2), cnt(3), cnt(4), cnt(5), cnt(6)

@@ -7,11 +7,12 @@ Every 422 lists all issues at once; the `scheduledFor` issue comes first.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from layers_shared import clock, errors, ids
+from layers_shared.domain import platform_limits, privacy
 from layers_shared.domain.readiness import managed_layer, readiness
 from layers_shared.http.validation import validate
 from layers_shared.models.entities import (
@@ -146,6 +147,31 @@ class World:
     accounts: dict[str, SocialAccount]
     tracks: dict[str, MusicTrack]
     layers: dict[str, Layer]
+    # Live TikTok accounts whose creator_info could be read (account id ->
+    # privacy_level_options); a live account missing here is "unknown".
+    privacy_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def is_direct_tiktok(platform: str, mode: str) -> bool:
+    """TikTok direct posts are the ones that carry a privacy level."""
+    return platform == "tiktok" and mode == "publish"
+
+
+def privacy_options(account: SocialAccount, env: str, world: World) -> tuple[str, ...] | None:
+    if env == "test":
+        return tuple(account.privacyLevelOptions or privacy.PUBLIC_OPTIONS)
+    return world.privacy_options.get(account.id)
+
+
+def effective(t: Target, container: Container, platform: str) -> platform_limits.Effective:
+    return platform_limits.Effective(
+        platform=platform, media_type=container.mediaType, media_count=len(container.media),
+        caption=t.captionOverride if t.captionOverride is not None else (container.caption or ""),
+        first_comment=(t.firstCommentOverride if t.firstCommentOverride is not None
+                       else (container.firstComment or "")),
+        caption_overridden=t.captionOverride is not None,
+        first_comment_overridden=t.firstCommentOverride is not None,
+    )
 
 
 def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, now: datetime,
@@ -161,6 +187,7 @@ def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, n
 
     problems: list[dict[str, str]] = []
     reel_details: dict[str, Any] = {}
+    levels: dict[int, str | None] = {}
     for i, t, account in resolved:
         at = f"targets[{i}]"
         if account.projectId != container.projectId:
@@ -181,6 +208,16 @@ def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, n
                 and music.trackId not in world.tracks:
             problems.append(errors.issue(f"{at}.tiktokMusic.trackId", "unknown_track",
                                          "trackId is not in the TikTok music catalog"))
+        problems += platform_limits.issues(at, effective(t, container, account.platform))
+        if is_direct_tiktok(account.platform, t.mode):
+            requested = t.tiktokPostSettings.privacyLevel if t.tiktokPostSettings else None
+            options = privacy_options(account, env, world)
+            level, allowed = privacy.resolve(requested, options)
+            if not allowed:
+                path = f"{at}.tiktokPostSettings.privacyLevel" if requested else at
+                problems.append(errors.issue(path, "privacy_level_not_allowed",
+                                             privacy.not_allowed_message(requested, options or ())))
+            levels[i] = level
     if problems:
         raise errors.validation(problems, **reel_details)
 
@@ -191,8 +228,9 @@ def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, n
 
     stamp = clock.to_storage(now)
     return [
-        _post(t, account, world, intent.scheduled_for, env=env, key_id=key_id, stamp=stamp, post_id=post_id)
-        for (_i, t, account), post_id in zip(resolved, post_ids)
+        _post(t, account, world, intent.scheduled_for, env=env, key_id=key_id, stamp=stamp, post_id=post_id,
+              privacy_level=levels.get(i))
+        for (i, t, account), post_id in zip(resolved, post_ids)
     ]
 
 
@@ -201,7 +239,7 @@ def assign_ids(intent: ScheduleIntent) -> list[str]:
 
 
 def _post(t: Target, account: SocialAccount, world: World, when: datetime, *, env: str, key_id: str,
-          stamp: str, post_id: str) -> ScheduledPost:
+          stamp: str, post_id: str, privacy_level: str | None = None) -> ScheduledPost:
     container = world.container
     tiktok = account.platform == "tiktok"
     settings = None
@@ -228,6 +266,7 @@ def _post(t: Target, account: SocialAccount, world: World, when: datetime, *, en
         caption=t.captionOverride if t.captionOverride is not None else container.caption,
         firstComment=t.firstCommentOverride if t.firstCommentOverride is not None else container.firstComment,
         tiktokPostSettings=settings, tiktokMusic=music, shareReelToFeed=share, managedProvider=provider,
+        privacyLevel=privacy_level,
         createdAt=stamp, updatedAt=stamp, createdByKeyId=key_id,
     )
 

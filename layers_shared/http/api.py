@@ -51,6 +51,7 @@ class Request:
     table: Table
     optional_body: bool = False
     claim: idempotency.Claim | None = None
+    dry_run: bool = False
     _json: Any = None
 
     def json_body(self) -> dict[str, Any]:
@@ -72,13 +73,20 @@ Handler = Callable[[Request], Response]
 
 class Endpoint:
     def __init__(self, method: str, path: str, *, scope: str | None, idempotent: bool = False,
-                 optional_body: bool = False, table: Table | None = None):
+                 optional_body: bool = False, table: Table | None = None, dry_run_param: str | None = None,
+                 reveal: Callable[[Any], Any] | None = None):
         self.method = method.upper()
         self.path = path
         self.scope = scope
         self.idempotent = idempotent
         self.optional_body = optional_body
+        # `?<dry_run_param>=true` runs every check and writes nothing: it claims
+        # no Idempotency-Key and is counted as a read (decisions.md).
+        self.dry_run_param = dry_run_param
         self.endpoint_class = READ if self.method == "GET" else WRITE
+        # Turns a stored answer back into the one first given (an Idempotency-Key
+        # record keeps a webhook signing secret encrypted, never in plain text).
+        self.reveal = reveal
         self._table = table
         self._fn: Handler | None = None
 
@@ -119,21 +127,27 @@ class Endpoint:
             principal = auth.authenticate(headers, self.table)
             logger.append_keys(api_key_id=principal.key_id, organization_id=principal.organization_id)
             auth.require_scope(principal, self.scope)
+            query = _multi_query(event)
+            dry_run = self._dry_run(query)
+            endpoint_class = READ if dry_run else self.endpoint_class
+            extra_headers["X-RateLimit-Endpoint-Class"] = endpoint_class
             budget = ratelimit.consume(self.table, organization_id=principal.organization_id,
                                        env=principal.env, tier=principal.tier,
-                                       endpoint_class=self.endpoint_class)
+                                       endpoint_class=endpoint_class)
             extra_headers.update(budget.headers())
             request = Request(
                 method=self.method, route=self.path, path=dict(path_params),
-                query=_multi_query(event), headers=headers, raw_body=_body_text(event),
+                query=query, headers=headers, raw_body=_body_text(event),
                 request_id=request_id, principal=principal, table=self.table, optional_body=self.optional_body,
+                dry_run=dry_run,
             )
             key = idempotency.validate_key(headers.get("idempotency-key")) if self.idempotent else None
-            if key is not None:
+            if key is not None and not dry_run:
                 outcome = idempotency.begin(self.table, f"{principal.key_id}#{self.method} {self.path}#{key}",
                                             idempotency.fingerprint(request.path, _fingerprint_body(request)))
                 if isinstance(outcome, idempotency.StoredResponse):
-                    replay = Response(outcome.status, outcome.body,
+                    body = self.reveal(outcome.body) if self.reveal else outcome.body
+                    replay = Response(outcome.status, body,
                                       {**outcome.headers, "Idempotent-Replayed": "true"})
                     return self._finish(replay, request_id, extra_headers, started)
                 claim = request.claim = outcome
@@ -158,6 +172,14 @@ class Endpoint:
                 claim.abandon()  # only while in progress: a commit whose answer was lost stays
             error = error or errors.internal()
             return self._finish(_error_response(error, request_id), request_id, extra_headers, started)
+
+    def _dry_run(self, query: dict[str, list[str]]) -> bool:
+        if self.dry_run_param is None or self.dry_run_param not in query:
+            return False
+        value = (query[self.dry_run_param] or [""])[-1]
+        if value not in ("true", "false"):
+            raise errors.validation([errors.issue(self.dry_run_param, "invalid_type", "must be true or false")])
+        return value == "true"
 
     def _call(self, request: Request) -> Response:
         assert self._fn is not None, "Endpoint has no handler"

@@ -79,6 +79,7 @@ class SocialAccount(Entity):
     connectedAt: str | None = None
     tokenExpiresAt: str | None = None
     platformUserId: str | None = None
+    privacyLevelOptions: list[str] | None = None  # sandbox only: what creator_info would offer
 
 
 class Media(Entity):
@@ -145,6 +146,9 @@ class ScheduledPost(Entity):
     tiktokMusic: dict[str, Any] | None = None
     shareReelToFeed: bool | None = None
     managedProvider: str | None = None
+    # TikTok direct posts: the level the publisher will use (None until a live
+    # creator_info could be read); tiktokPostSettings keeps what was asked.
+    privacyLevel: str | None = None
     externalId: str | None = None
     externalUrl: str | None = None
     attemptedAt: str | None = None

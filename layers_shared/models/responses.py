@@ -19,6 +19,7 @@ from layers_shared.models.entities import (
 
 Instant = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time",
                                          "description": "UTC instant, ISO 8601 with `Z`."})]
+PrivacyLevel = Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 ScheduledPostId = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^sp_[0-9a-fA-F-]{36}$"})]
 
 
@@ -94,6 +95,10 @@ class ScheduledPost(Shape):
     publishedAt: Instant | None
     canceledAt: Instant | None
     lastError: LastError | None
+    privacyLevel: PrivacyLevel | None = Field(description=(
+        "TikTok `publish` posts: the privacy level the publisher will use (the one given, else the most open "
+        "option the account's `creator_info` offers); `null` while a live `creator_info` could not be read yet "
+        "(the publisher decides before its init), and on every other post."))
     createdAt: Instant
     updatedAt: Instant
 

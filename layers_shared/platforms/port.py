@@ -38,6 +38,9 @@ class Delivery:
     # Reads the account's credentials as stored now: another worker may have
     # rotated them since `credentials` was read.
     reload_credentials: Callable[[], Credentials | None] | None = None
+    # Live TikTok direct posts: the shared creator_info cache and per-token
+    # budget (platforms/creator_info.Store); None reads without a budget.
+    creator_info_store: Any = None
 
 
 @dataclass

@@ -19,6 +19,7 @@ import hashlib
 import re
 from typing import Any
 
+from layers_shared.domain import privacy
 from layers_shared.models.entities import LastError
 from layers_shared.platforms.port import Delivery, Outcome
 from layers_shared.sandbox import deliveries
@@ -45,6 +46,14 @@ class SandboxAdapter:
         if post.platform == "instagram" and post.mode == "draft" and not delivery.operator_phone:
             return Outcome.failed("OPERATOR_PHONE_UNVERIFIED",
                                   "The organization's primary operator has no verified phone number.")
+        level = None
+        if post.platform == "tiktok" and post.mode == "publish":
+            # The live publisher's check before its init, against the fixture's creator_info.
+            options = tuple(account.privacyLevelOptions or privacy.PUBLIC_OPTIONS)
+            level, allowed = privacy.resolve(post.privacyLevel or (post.tiktokPostSettings or {}).get("privacyLevel"),
+                                             options)
+            if not allowed:
+                return Outcome.failed("PRIVACY_LEVEL_NOT_ALLOWED", privacy.not_allowed_message(level, options))
         rule = (account.sandbox.outcome or "success").strip()
         if rule == "reject":
             return Outcome.failed("PLATFORM_REJECTED", "The sandbox platform rejected the post (outcome 'reject').",
@@ -57,7 +66,7 @@ class SandboxAdapter:
                 return Outcome.retry("PLATFORM_UNAVAILABLE",
                                      f"The sandbox platform is temporarily unavailable (attempt {seen} of {failing} "
                                      "failing).", "sandbox_transient")
-        created = self._create(delivery)
+        created = self._create(delivery, level)
         if rule == "unknown":
             return Outcome("unknown", error=LastError(
                 code="SUBMIT_OUTCOME_UNKNOWN", message="The sandbox submit timed out (the post was created)."))
@@ -84,13 +93,14 @@ class SandboxAdapter:
                                  names={"#t": "type"}, values={":one": 1, ":t": "SBXPOST"}, return_new=True)
         return int((item or {}).get("submits") or 0)
 
-    def _create(self, delivery: Delivery) -> Outcome:
+    def _create(self, delivery: Delivery, privacy_level: str | None = None) -> Outcome:
         post = delivery.post
         external_id = external_id_for(post.platform, post.id)
         self.table.update(state_key(post.id), "ADD created :one SET externalId = :x, #t = :t",
                           names={"#t": "type"}, values={":one": 1, ":x": external_id, ":t": "SBXPOST"})
         deliveries.record(self.table, "post", scheduledPostId=post.id, socialAccountId=post.socialAccountId,
-                          platform=post.platform, mode=post.mode, externalId=external_id)
+                          platform=post.platform, mode=post.mode, externalId=external_id,
+                          **({"privacyLevel": privacy_level} if privacy_level else {}))
         return _success(delivery, external_id)
 
 

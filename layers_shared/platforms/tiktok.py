@@ -12,8 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 from layers_shared import clock, config, settings
+from layers_shared.domain import platform_limits, privacy
 from layers_shared.http_client import HttpClient, HttpResponse, NotSent, OutcomeUnknown
 from layers_shared.models.entities import LastError, ScheduledPost
+from layers_shared.platforms.creator_info import CreatorInfo
 from layers_shared.platforms.port import Credentials, Delivery, Outcome
 from layers_shared.secrets.managed import LocalValue, SecretUnavailable
 
@@ -24,12 +26,9 @@ VIDEO_INIT = "/v2/post/publish/video/init/"
 INBOX_VIDEO_INIT = "/v2/post/publish/inbox/video/init/"
 CONTENT_INIT = "/v2/post/publish/content/init/"
 STATUS_FETCH = "/v2/post/publish/status/fetch/"
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 TOKEN = "/v2/oauth/token/"
 
-VIDEO_TITLE_MAX = 2200   # UTF-16 units (§1.3)
-PHOTO_TITLE_MAX = 90     # UTF-16 units (§1.4)
-DESCRIPTION_MAX = 4000
-MAX_PHOTOS = 35
 # Refresh a little before the recorded expiry: a token that dies in flight
 # costs a rejected init and a second round trip.
 REFRESH_SKEW = timedelta(seconds=60)
@@ -80,10 +79,23 @@ class TikTokAdapter:
         path, body = request
         session = _Session(self, delivery)
         try:
-            outcome = self._init(session, path, body)
+            refused = self._settle_privacy(session, delivery, body) if delivery.post.mode == "publish" else None
+            outcome = refused or self._init(session, path, body)
         except _Stop as stop:
             outcome = stop.outcome
         return session.finish(outcome)
+
+    def creator_info(self, credentials: Credentials | None,
+                     reload: Any = None) -> tuple[CreatorInfo | Outcome, Credentials | None]:
+        """What TikTok offers this creator now, or why it could not be read;
+        and the rotated credentials if the token had to be refreshed (the
+        caller must store them: the old refresh token is dead)."""
+        session = _Session.of(self, credentials, reload)
+        try:
+            answer: CreatorInfo | Outcome = self._creator_info(session)
+        except _Stop as stop:
+            answer = stop.outcome
+        return answer, session.refreshed
 
     def poll(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
         publish_id = state.get("publishId")
@@ -109,6 +121,51 @@ class TikTokAdapter:
         return self.poll(delivery, state)
 
     # -- steps ----------------------------------------------------------
+
+    def _creator_info(self, session: "_Session") -> CreatorInfo | Outcome:
+        try:
+            resp = session.post(CREATOR_INFO, {})
+        except (NotSent, OutcomeUnknown):
+            return Outcome.retry("NETWORK_ERROR", "TikTok creator_info could not be read; nothing was posted.")
+        # Errors such as spam_risk_too_many_posts come with HTTP 200 (§1.2): decide on the code.
+        if 200 <= resp.status < 300 and _error_code(resp) in ("ok", None):
+            return CreatorInfo.from_api(_data(resp))
+        return _error_outcome(resp, session.secrets())
+
+    def _settle_privacy(self, session: "_Session", delivery: Delivery, body: dict[str, Any]) -> Outcome | None:
+        """Read creator_info before a direct-post init and fill in the privacy
+        level and the interactions; an Outcome when the init must not go out.
+        A level TikTok would refuse fails here: an init spent on
+        privacy_level_option_mismatch counts against 6/min and the daily cap."""
+        post, store = delivery.post, delivery.creator_info_store
+        if store is not None:
+            wait = store.take_call(delivery.account.id)
+            if wait is not None:
+                return Outcome.retry("CREATOR_INFO_RATE_LIMITED", "TikTok creator_info budget for this account "
+                                     "is spent for this minute; nothing was posted.", retry_after=wait)
+        info = self._creator_info(session)
+        if isinstance(info, Outcome):
+            return info
+        if store is not None:
+            try:
+                store.remember(delivery.account.id, info)
+            except Exception:
+                log.warning("could not cache creator_info")  # a cache miss later, nothing worse
+        settings = post.tiktokPostSettings or {}
+        level, allowed = privacy.resolve(post.privacyLevel or settings.get("privacyLevel"),
+                                         info.privacy_level_options)
+        if not allowed:
+            return Outcome.failed("PRIVACY_LEVEL_NOT_ALLOWED",
+                                  privacy.not_allowed_message(level, info.privacy_level_options) +
+                                  " (the account's options changed after scheduling); nothing was posted.")
+        post_info = body["post_info"]
+        post_info["privacy_level"] = level
+        # Interactions the creator disabled are sent disabled, whatever was asked.
+        post_info["disable_comment"] = post_info.get("disable_comment", False) or info.comment_disabled
+        if "disable_duet" in post_info:
+            post_info["disable_duet"] = post_info["disable_duet"] or info.duet_disabled
+            post_info["disable_stitch"] = post_info["disable_stitch"] or info.stitch_disabled
+        return None
 
     def _init(self, session: "_Session", path: str, body: dict[str, Any]) -> Outcome:
         try:
@@ -149,6 +206,13 @@ class _Session:
         self.credentials = delivery.credentials
         self.reload = delivery.reload_credentials
         self.refreshed: Credentials | None = None
+
+    @classmethod
+    def of(cls, adapter: TikTokAdapter, credentials: Credentials | None, reload: Any = None) -> "_Session":
+        """A session outside a delivery (schedule-time creator_info)."""
+        session = cls.__new__(cls)
+        session.adapter, session.credentials, session.reload, session.refreshed = adapter, credentials, reload, None
+        return session
 
     def secrets(self) -> list[str]:
         found: list[str] = []
@@ -257,14 +321,22 @@ def _init_request(post: ScheduledPost) -> tuple[str, dict[str, Any]] | Outcome:
         return Outcome.failed("NO_MEDIA", "The post has no media.")
     settings = post.tiktokPostSettings or {}
     caption = post.caption or ""
+    # The schedule-time rules again: a post that breaks them fails here, it is never cut to fit.
+    broken = platform_limits.issues("", platform_limits.Effective(
+        "tiktok", post.mediaType, len(post.media), caption, ""))
+    if broken:
+        return Outcome.failed("PLATFORM_LIMIT_EXCEEDED",
+                              f"TikTok would refuse this post: {platform_limits.summary(broken)}.")
+    # Direct posts: the level is settled against creator_info before the init (_settle_privacy).
+    level = post.privacyLevel or settings.get("privacyLevel") or "PUBLIC_TO_EVERYONE"
     if post.mediaType == "video":
         source = {"source": "PULL_FROM_URL", "video_url": post.media[0].url}
         if post.mode == "draft":
             # Inbox uploads take no post_info: the creator finishes the post in the app.
             return INBOX_VIDEO_INIT, {"source_info": source}
         post_info = {
-            "title": _truncate_utf16(caption, VIDEO_TITLE_MAX),
-            "privacy_level": settings.get("privacyLevel") or "PUBLIC_TO_EVERYONE",
+            "title": caption,
+            "privacy_level": level,
             "disable_comment": bool(settings.get("disableComment", False)),
             "disable_duet": bool(settings.get("disableDuet", False)),
             "disable_stitch": bool(settings.get("disableStitch", False)),
@@ -277,16 +349,11 @@ def _init_request(post: ScheduledPost) -> tuple[str, dict[str, Any]] | Outcome:
 
     if any(m.kind == "video" for m in post.media):
         return Outcome.failed("UNSUPPORTED_MEDIA", "TikTok photo posts accept images only.")
-    if len(post.media) > MAX_PHOTOS:
-        return Outcome.failed("UNSUPPORTED_MEDIA", f"TikTok photo posts take at most {MAX_PHOTOS} images.")
-    post_info: dict[str, Any] = {
-        "title": _truncate_utf16(caption.split("\n", 1)[0], PHOTO_TITLE_MAX),
-        "description": _truncate_utf16(caption, DESCRIPTION_MAX),
-    }
+    post_info: dict[str, Any] = {"title": platform_limits.photo_title(caption), "description": caption}
     if post.mode == "publish":
         music = (post.tiktokMusic or {}).get("mode")
         post_info.update({
-            "privacy_level": settings.get("privacyLevel") or "PUBLIC_TO_EVERYONE",
+            "privacy_level": level,
             "disable_comment": bool(settings.get("disableComment", False)),
             # manual degrades to auto on direct publish (seed): TikTok wants a
             # Commercial Music Library id that our catalog does not have.
@@ -391,16 +458,6 @@ def _expired(expires_at: str | None) -> bool:
         return clock.parse_instant(expires_at) <= clock.now() + REFRESH_SKEW
     except ValueError:
         return False
-
-
-def _truncate_utf16(text: str, limit: int) -> str:
-    """Cut to `limit` UTF-16 code units (TikTok's measure) without splitting a pair."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return text[:index]
-    return text
 
 
 def _scrub(text: str, secrets: list[str]) -> str:

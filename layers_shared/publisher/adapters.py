@@ -62,9 +62,15 @@ def delivery_for(table: Table, vault: TokenVault, post: ScheduledPost) -> Delive
         credentials = vault.get(account.id)
     phone = operator_phone(table, post.organizationId) if (post.platform == "instagram"
                                                             and post.mode == "draft") else None
+    store = None
+    if post.env == "live" and post.platform == "tiktok" and post.mode == "publish":
+        from layers_shared.platforms.creator_info import Store
+
+        store = Store(table)
     return Delivery(post=post, account=account, credentials=credentials,
                     provider=post.managedProvider, operator_phone=phone,
-                    reload_credentials=(lambda: vault.get(account.id)) if credentials is not None else None)
+                    reload_credentials=(lambda: vault.get(account.id)) if credentials is not None else None,
+                    creator_info_store=store)
 
 
 def operator_phone(table: Table, organization_id: str) -> str | None:

@@ -6,8 +6,10 @@ from typing import Any
 from layers_shared import clock, errors, idempotency
 from layers_shared.clock import to_wire
 from layers_shared.domain import schedule as rules
+from layers_shared.domain.readiness import readiness
 from layers_shared.http.api import Request, Response
 from layers_shared.models.entities import Container, MusicTrack, Project, ScheduledPost, SocialAccount
+from layers_shared.platforms import creator_info
 from layers_shared.scheduling import trigger
 from layers_shared.services import stash_store
 from layers_shared.store import items, keys, repo
@@ -20,10 +22,12 @@ def schedule(req: Request, *, publish_now: bool) -> Response:
     principal = req.principal
     container = repo.container_in_path(req)
     rules.check_container(container)
-    world, project = load_world(req.table, principal.organization_id, container, intent)
+    world, project = load_world(req.table, principal.organization_id, container, intent, env=principal.env)
     gate = rules.approval_gate(container, project, publish_now=publish_now)
     post_ids = rules.assign_ids(intent)
     posts = rules.plan_posts(intent, world, env=principal.env, key_id=principal.key_id, now=now, post_ids=post_ids)
+    if req.dry_run:
+        return dry_run(req.table, intent, posts, gate)
     body = {"scheduledPostIds": post_ids, "gateStatus": gate, "scheduledFor": to_wire(intent.scheduled_for)}
     if gate == "blocked_on_approval":
         pending = rules.stash(intent, post_ids, key_id=principal.key_id, env=principal.env, now=now)
@@ -36,16 +40,21 @@ def schedule(req: Request, *, publish_now: bool) -> Response:
 
 
 def load_world(table: Table, organization_id: str, container: Container,
-               intent: rules.ScheduleIntent) -> tuple[rules.World, Project]:
+               intent: rules.ScheduleIntent, env: str | None = None) -> tuple[rules.World, Project]:
     """One batch read for the project, every target account and every track,
     plus one for layers when a target is managed: the call count does not grow
-    with the number of targets."""
+    with the number of targets. With `env="live"`, the same read brings the
+    cached creator_info of `publish` targets; only misses go to TikTok."""
     account_ids = {rules.normalize_account_id(t.socialAccountId) for t in intent.targets} - {None}
     track_ids = {t.tiktokMusic.trackId for t in intent.targets if t.tiktokMusic and t.tiktokMusic.trackId}
+    direct = {rules.normalize_account_id(t.socialAccountId) for t in intent.targets if t.mode == "publish"} - {None}
     wanted = [keys.project(container.projectId)]
     wanted += [keys.social_account(a) for a in account_ids if a]
     wanted += [keys.music(t) for t in track_ids if t]
-    groups = repo.split(table.batch_get(wanted))
+    if env == "live":
+        wanted += [creator_info.cache_key(a) for a in direct if a]
+    found = table.batch_get(wanted)
+    groups = repo.split(found)
     projects = repo.typed(groups, "PRJ", Project)
     project = projects.get(container.projectId)
     if project is None or project.organizationId != organization_id:
@@ -55,8 +64,30 @@ def load_world(table: Table, organization_id: str, container: Container,
     layer_ids = []
     if any(t.mode == "managed" for t in intent.targets):
         layer_ids = [lid for a in accounts.values() for lid in a.layerIds]
-    world = rules.World(organization_id, container, accounts, tracks, repo.layers(table, layer_ids))
+    options: dict[str, tuple[str, ...]] = {}
+    if env == "live":
+        readable = [a.id for a in accounts.values() if a.id in direct and a.platform == "tiktok"
+                    and a.organizationId == organization_id and a.projectId == container.projectId
+                    and readiness(a, "publish", {}).ready]
+        options = creator_info.schedule_time_options(table, readable, found)
+    world = rules.World(organization_id, container, accounts, tracks, repo.layers(table, layer_ids), options)
     return world, project
+
+
+def dry_run(table: Table, intent: rules.ScheduleIntent, posts: list[ScheduledPost], gate: str) -> Response:
+    """Every check passed; say what the real call would do, write nothing.
+    The one check left is the commit's: a partner-supplied id already taken."""
+    supplied = [p.id for p, t in zip(posts, intent.targets) if t.scheduledPostId]
+    if supplied:
+        taken = sorted({item["id"] for item in table.batch_get(keys.scheduled_post(i) for i in supplied).values()})
+        if taken:
+            raise errors.duplicate_id(taken)
+    return Response(200, {
+        "dryRun": True, "valid": True, "gateStatus": gate, "scheduledFor": to_wire(intent.scheduled_for),
+        "targets": [{"socialAccountId": p.socialAccountId, "platform": p.platform, "mode": p.mode,
+                     "privacyLevel": p.privacyLevel if rules.is_direct_tiktok(p.platform, p.mode) else None}
+                    for p in posts],
+    })
 
 
 def write_posts(table: Table, posts: list[ScheduledPost], claim: idempotency.Claim | None,

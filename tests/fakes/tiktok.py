@@ -8,12 +8,18 @@ before its final status.
 from __future__ import annotations
 
 import itertools
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.http_server import Fault, FakeServer, Request, Response
 
 PRIVACY_LEVELS = {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"}
+PUBLIC_OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
+PRIVATE_OPTIONS = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
+CREATOR_INFO_PER_MINUTE = 20  # per token, one-minute sliding window (§1.7)
 
 
 def envelope(data: dict[str, Any] | None = None, code: str = "ok", message: str = "") -> dict[str, Any]:
@@ -50,6 +56,10 @@ class FakeTikTok(FakeServer):
         self.post_ids: list[int] = [7385912341234567890]
         self.fail_reason: str | None = None
         self._ids = itertools.count(123456789)
+        # creator_info per access token (default: a public account, interactions on).
+        self.creator: dict[str, dict[str, Any]] = {}
+        self.creator_info_times: dict[str, list[float]] = defaultdict(list)  # token → call times
+        self.creator_info_limited = 0  # calls refused with 429 for going over 20/min
 
     # -- test setup -----------------------------------------------------
 
@@ -66,6 +76,22 @@ class FakeTikTok(FakeServer):
     def inits(self) -> list[Request]:
         return self.calls("POST", r"/v2/post/publish/(video|inbox/video|content)/init/")
 
+    def set_creator(self, access_token: str, options: list[str] | None = None, **flags: bool) -> None:
+        """What creator_info answers for this token: privacy options and
+        comment_disabled / duet_disabled / stitch_disabled."""
+        self.creator[access_token] = {"options": list(options or PUBLIC_OPTIONS), **flags}
+
+    def creator_info_calls(self, access_token: str | None = None) -> list[Request]:
+        return [r for r in self.calls("POST", CREATOR_INFO) if access_token is None or r.bearer == access_token]
+
+    def max_creator_info_per_minute(self) -> int:
+        """The most creator_info calls any one token made within 60 seconds."""
+        worst = 0
+        for times in self.creator_info_times.values():
+            for i, start in enumerate(times):
+                worst = max(worst, sum(1 for t in times[i:] if t - start < 60))
+        return worst
+
     # -- protocol -------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
@@ -78,6 +104,7 @@ class FakeTikTok(FakeServer):
             "/v2/post/publish/inbox/video/init/": self._inbox_init,
             "/v2/post/publish/content/init/": self._content_init,
             "/v2/post/publish/status/fetch/": self._status,
+            CREATOR_INFO: self._creator_info,
         }
         route = routes.get(request.path)
         if route is None:
@@ -89,7 +116,32 @@ class FakeTikTok(FakeServer):
         if not request.headers.get("content-type", "").startswith("application/json"):
             return Response(400, envelope({}, "invalid_param", "Content-Type must be application/json"))
         body = request.json if isinstance(request.json, dict) else {}
+        if route == self._creator_info:
+            return self._creator_info(request.bearer or "", scopes)
+        level = (body.get("post_info") or {}).get("privacy_level")
+        options = self.creator.get(request.bearer or "", {"options": PUBLIC_OPTIONS})["options"]
+        if level in PRIVACY_LEVELS and level not in options:
+            # What TikTok does with a level outside creator_info's options (§1.2).
+            return Response(403, envelope({}, "privacy_level_option_mismatch",
+                                          "privacy_level is not one of the creator's options"))
         return route(body, scopes)
+
+    def _creator_info(self, token: str, scopes: set[str]) -> Response:
+        now = time.monotonic()
+        recent = [t for t in self.creator_info_times[token] if now - t < 60]
+        if len(recent) >= CREATOR_INFO_PER_MINUTE:
+            self.creator_info_limited += 1
+            return Response(429, envelope({}, "rate_limit_exceeded", "creator_info: 20 calls per minute"))
+        self.creator_info_times[token].append(now)
+        if "video.publish" not in scopes:
+            return _scope_missing()
+        creator = self.creator.get(token, {"options": PUBLIC_OPTIONS})
+        return Response(200, envelope({
+            "creator_avatar_url": "https://p16.tiktokcdn.example/avatar.jpeg", "creator_username": "fake.creator",
+            "creator_nickname": "Fake Creator", "privacy_level_options": list(creator["options"]),
+            "comment_disabled": bool(creator.get("comment_disabled")),
+            "duet_disabled": bool(creator.get("duet_disabled")),
+            "stitch_disabled": bool(creator.get("stitch_disabled")), "max_video_post_duration_sec": 600}))
 
     def _token(self, request: Request) -> Response:
         form = request.form
@@ -142,6 +194,8 @@ class FakeTikTok(FakeServer):
         post_info = body.get("post_info") or {}
         if mode == "DIRECT_POST" and post_info.get("privacy_level") not in PRIVACY_LEVELS:
             return Response(400, envelope({}, "invalid_param", "privacy_level is required"))
+        if len(post_info.get("description", "").encode("utf-16-le")) // 2 > 4000:
+            return Response(400, envelope({}, "invalid_param", "description too long"))
         if len(post_info.get("title", "").encode("utf-16-le")) // 2 > 90:
             return Response(400, envelope({}, "invalid_param", "title too long"))
         if mode == "DIRECT_POST":

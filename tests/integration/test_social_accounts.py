@@ -6,12 +6,12 @@ import pytest
 
 from tests.support import (
     FOREIGN, GATED_ACCOUNT, IG_CREATOR, IG_PERSONAL, INSTAGRAM, NO_PROVIDER, OTHER_ORG_KEY, READ_KEY, REAUTH,
-    REJECTS, TIKTOK, UNKNOWN, UPLOAD_ONLY, FLAKY, WRITE_KEY, assert_envelope, prj,
+    REJECTS, TIKTOK, UNKNOWN, UPLOAD_ONLY, FLAKY, WRITE_KEY, PRIVATE_TIKTOK, assert_envelope, prj,
 )
 
 PROJECT = prj(1)
 PROJECT_ACCOUNTS = {TIKTOK, INSTAGRAM, IG_PERSONAL, REAUTH, UPLOAD_ONLY, REJECTS, FLAKY, UNKNOWN, NO_PROVIDER,
-                    IG_CREATOR}
+                    IG_CREATOR, PRIVATE_TIKTOK}
 URL = f"/v1/projects/{PROJECT}/social-accounts"
 
 
@@ -77,7 +77,7 @@ def test_readiness_agrees_with_what_schedule_answers(api):
     ("platform=instagram", {INSTAGRAM, IG_PERSONAL, IG_CREATOR}),
     ("status=reauth_required", {REAUTH}),
     ("status=disconnected", set()),
-    ("platform=tiktok&status=connected", {TIKTOK, UPLOAD_ONLY, REJECTS, FLAKY, UNKNOWN, NO_PROVIDER}),
+    ("platform=tiktok&status=connected", {TIKTOK, UPLOAD_ONLY, REJECTS, FLAKY, UNKNOWN, NO_PROVIDER, PRIVATE_TIKTOK}),
     ("status=reauth_required&status=connected&platform=instagram", {INSTAGRAM, IG_PERSONAL, IG_CREATOR}),
     ("platform=instagram,tiktok&status=reauth_required", {REAUTH}),
 ])

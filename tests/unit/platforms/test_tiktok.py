@@ -18,6 +18,7 @@ VIDEO_INIT = "/v2/post/publish/video/init/"
 CONTENT_INIT = "/v2/post/publish/content/init/"
 STATUS = "/v2/post/publish/status/fetch/"
 TOKEN = "/v2/oauth/token/"
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 PHOTOS = [{"url": "https://media.example.com/1.jpg", "kind": "image"},
           {"url": "https://media.example.com/2.jpg", "kind": "image"}]
 
@@ -78,13 +79,13 @@ def test_video_publish_goes_through_processing_to_published(adapter, delivery, t
     }
 
 
-def test_video_settings_map_to_post_info_and_title_is_cut_to_2200_utf16_units(adapter, delivery, tiktok_server):
-    caption = "a" * 2199 + "😀" + "tail"  # the emoji is two UTF-16 units: it must not be split
+def test_video_settings_map_to_post_info_and_the_whole_caption_is_the_title(adapter, delivery, tiktok_server):
+    caption = "a" * 2198 + "😀"  # exactly 2200 UTF-16 units: the emoji counts twice
     settings = {"privacyLevel": "SELF_ONLY", "disableComment": True, "disableDuet": True,
                 "disableStitch": True, "isBrandedContent": True, "isBrandOrganic": True}
     assert run(adapter, delivery(caption=caption, tiktokPostSettings=settings)).kind == "published"
     info = tiktok_server.calls("POST", VIDEO_INIT)[0].json["post_info"]
-    assert info["title"] == "a" * 2199
+    assert info["title"] == caption
     assert info["privacy_level"] == "SELF_ONLY"
     assert info["disable_comment"] and info["disable_duet"] and info["disable_stitch"]
     assert info["brand_content_toggle"] is True and info["brand_organic_toggle"] is True
@@ -240,15 +241,17 @@ def test_invalid_token_is_refreshed_with_rotation_and_retried_once(adapter, deli
     assert token_call.headers["content-type"] == "application/x-www-form-urlencoded"
     assert token_call.form == {"client_key": "ck_test", "client_secret": "cs_test",
                                "grant_type": "refresh_token", "refresh_token": REFRESH}
-    inits = tiktok_server.inits()
-    assert [r.bearer for r in inits] == [ACCESS, creds.access_token]
+    # The refused call is creator_info, read before the init; no init is ever refused.
+    info_calls = tiktok_server.creator_info_calls()
+    assert [r.bearer for r in info_calls] == [ACCESS, creds.access_token]
+    assert [r.bearer for r in tiktok_server.inits()] == [creds.access_token]
     assert len(tiktok_server.publishes) == 1
 
 
 def test_expired_credentials_are_refreshed_before_the_call(adapter, delivery, tiktok_server):
     outcome = adapter.submit(delivery(expires_at="2020-01-01T00:00:00Z"))
     assert outcome.kind == "processing" and outcome.new_credentials is not None
-    assert [r.path for r in tiktok_server.requests] == [TOKEN, VIDEO_INIT]  # no rejected init first
+    assert [r.path for r in tiktok_server.requests] == [TOKEN, CREATOR_INFO, VIDEO_INIT]  # nothing refused first
     assert tiktok_server.inits()[0].bearer == outcome.new_credentials.access_token
 
 
