@@ -152,8 +152,10 @@ def fake_servers(chaos: Chaos, outcome_rng: random.Random, p_tiktok_failed: floa
     from tests.fakes.managed import FakeManagedProvider
 
     def tiktok_step(_: Any, r: Any) -> str:
-        return {"/v2/oauth/token/": "token refresh", "/v2/post/publish/status/fetch/": "status fetch"}.get(
-            r.path, "init")
+        if r.path.endswith("/init/"):
+            return "init"
+        return {"/v2/oauth/token/": "token refresh", "/v2/post/publish/status/fetch/": "status fetch",
+                "/v2/post/publish/creator_info/query/": "creator info"}.get(r.path, r.path)
 
     def tiktok_errors(code: str) -> tuple[int, Any]:
         status = int(code)
