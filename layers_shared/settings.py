@@ -60,6 +60,8 @@ TOKEN_KEY = Need("TOKEN_KMS_KEY_ID", "the KMS key platform tokens are encrypted 
 TIKTOK_CLIENT_SECRET = Need("TIKTOK_CLIENT_SECRET_ARN",
                             "the Secrets Manager secret holding the TikTok app's client secret",
                             local="TIKTOK_CLIENT_SECRET", when="TIKTOK_CLIENT_KEY")
+WEBHOOK_KEY = Need("WEBHOOK_KMS_KEY_ID", "the KMS key webhook signing secrets are encrypted with")
+WEBHOOK_QUEUE = Need("WEBHOOK_QUEUE_URL", "the queue of webhook delivery attempts")
 
 # What the handlers declare (functions/*/app.py).
 SLOT_TRIGGER = (PUBLISHER, SCHEDULE_GROUP, SCHEDULER_ROLE)
@@ -67,6 +69,9 @@ SLOT_TRIGGER = (PUBLISHER, SCHEDULE_GROUP, SCHEDULER_ROLE)
 INVOKE_PUBLISHER = (PUBLISHER,)
 LIST_CURSORS = (CURSOR_KEY,)
 PUBLISHER_WORKER = (PUBLISH_QUEUE, TOKEN_KEY, TIKTOK_CLIENT_SECRET)
+WEBHOOK_SECRETS = (WEBHOOK_KEY,)  # create and rotate-secret encrypt; a replayed answer decrypts
+WEBHOOK_DELIVERY = (WEBHOOK_KEY, WEBHOOK_QUEUE)
+WEBHOOK_FANOUT = (WEBHOOK_QUEUE,)
 
 
 def _value(environ: Mapping[str, str], name: str) -> str | None:

@@ -3,3 +3,4 @@
 from local import sandbox_routes  # noqa: F401
 from local import publisher_loop  # noqa: F401
 from local import docs_routes  # noqa: F401
+from local import webhook_loop  # noqa: F401

@@ -238,3 +238,9 @@ ROUTES: tuple[Route, ...] = (
 
 def by_route() -> dict[tuple[str, str], Route]:
     return {(r.method, r.path): r for r in ROUTES}
+
+
+# Webhook routes live in their own module (webhooks.md); it reads the helpers above.
+from layers_shared.openapi.webhook_routes import WEBHOOK_ROUTES  # noqa: E402
+
+ROUTES = ROUTES + WEBHOOK_ROUTES

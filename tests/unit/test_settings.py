@@ -31,6 +31,8 @@ DEPLOYED_ENV = {
     "TOKEN_KMS_KEY_ID": "key-id",
     "TIKTOK_CLIENT_KEY": "ck",
     "TIKTOK_CLIENT_SECRET_ARN": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:tiktok-AbCdEf",
+    "WEBHOOK_KMS_KEY_ID": "webhook-key-id",
+    "WEBHOOK_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/webhooks",
 }
 LOCAL_STAND_INS = {n.local for n in vars(settings).values() if isinstance(n, settings.Need) and n.local}
 
@@ -73,6 +75,12 @@ def code_uri(function: str) -> str:
     ("PublisherFunction", "TABLE_NAME"),
     ("PublisherFunction", "PUBLISH_QUEUE_URL"),
     ("PublisherFunction", "TIKTOK_CLIENT_SECRET_ARN"),
+    ("WebhookCreateEndpointFunction", "WEBHOOK_KMS_KEY_ID"),
+    ("WebhookRotateSecretFunction", "WEBHOOK_KMS_KEY_ID"),
+    ("WebhookDeliveryFunction", "WEBHOOK_KMS_KEY_ID"),
+    ("WebhookDeliveryFunction", "WEBHOOK_QUEUE_URL"),
+    ("WebhookFanoutFunction", "WEBHOOK_QUEUE_URL"),
+    ("WebhookListDeliveriesFunction", "CURSOR_SECRET_ARN"),
 ])
 def test_a_function_missing_what_it_needs_refuses_to_start(deployed_env, function, missing):
     deployed_env.delenv(missing)
@@ -237,6 +245,8 @@ def test_only_the_functions_that_read_a_secret_may_read_it():
     readers = {f: found for f, found in _secret_grants().items() if found}
     assert readers == {
         "ListScheduledPostsFunction": {"CursorSigningSecret"},
+        "WebhookListEndpointsFunction": {"CursorSigningSecret"},
+        "WebhookListDeliveriesFunction": {"CursorSigningSecret"},
         "ListSocialAccountsFunction": {"CursorSigningSecret"},
         "NotifyDeviceFunction": {"LinqTokenSecretArn"},
         "PublisherFunction": {"TikTokClientSecretArn", "LinqTokenSecretArn"},

@@ -45,6 +45,8 @@ TIKTOK_APP = {("secretsmanager:GetSecretValue", "TikTokClientSecretArn", "HasTik
 BEDROCK = {("bedrock:InvokeModel", "foundation-model/${InstructionsModelId}", "HasInstructionsModel"),
            ("bedrock:InvokeModel", "inference-profile/${InstructionsModelId}", "HasInstructionsModel")}
 
+WEBHOOK_SECRETS = {("kms:Encrypt", "WebhookSecretKey", None), ("kms:Decrypt", "WebhookSecretKey", None)}
+
 EXPECTED: dict[str, set[Grant]] = {
     "WhoamiFunction": READ,
     "GetContentFunction": READ,
@@ -65,6 +67,26 @@ EXPECTED: dict[str, set[Grant]] = {
     | {(f"sqs:{a}", "PublishQueue", None)
        for a in ("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes")}
     | {("kms:Encrypt", "TokenKey", None), ("kms:Decrypt", "TokenKey", None)},
+    # -- webhooks (docs/adr/0070) --
+    # Create and rotate encrypt the new secret; an Idempotency-Key replay decrypts the stored one.
+    "WebhookCreateEndpointFunction": IDEMPOTENT | WEBHOOK_SECRETS,
+    "WebhookRotateSecretFunction": IDEMPOTENT | WEBHOOK_SECRETS,
+    "WebhookListEndpointsFunction": READ | query("GSI1") | CURSOR_KEY,
+    "WebhookGetEndpointFunction": READ,
+    # Pausing and deleting abandon the endpoint's unfinished deliveries (GSI1).
+    "WebhookUpdateEndpointFunction": IDEMPOTENT | query("GSI1"),
+    "WebhookDeleteEndpointFunction": IDEMPOTENT | query("GSI1"),
+    # The ping and the replay are outbox items: the fan-out plans their delivery.
+    "WebhookTestEndpointFunction": IDEMPOTENT,
+    "WebhookReplayDeliveryFunction": IDEMPOTENT,
+    "WebhookListDeliveriesFunction": READ | query("GSI1") | CURSOR_KEY,
+    "WebhookFanoutFunction": ddb("GetItem", "PutItem") | query("GSI1")
+    | {(f"dynamodb:{a}", "Table", None) for a in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")}
+    | {("sqs:SendMessage", "WebhookQueue", None), ("sqs:SendMessage", "WebhookFanoutDLQ", None)},
+    "WebhookDeliveryFunction": ddb("GetItem", "UpdateItem") | query("GSI1")
+    | {(f"sqs:{a}", "WebhookQueue", None)
+       for a in ("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes")}
+    | {("kms:Decrypt", "WebhookSecretKey", None)},
 }
 
 
@@ -172,8 +194,9 @@ def test_no_wildcard_resources_except_the_key_policy() -> None:
 
 
 def test_key_policy_is_only_the_account_default() -> None:
-    statements = [stmt for owner, stmt in every_iam_statement() if owner == "TokenKey"]
-    assert len(statements) == 1 and _is_key_policy_admin("TokenKey", statements[0])
+    for key in ("TokenKey", "WebhookSecretKey"):
+        statements = [stmt for owner, stmt in every_iam_statement() if owner == key]
+        assert len(statements) == 1 and _is_key_policy_admin(key, statements[0])
 
 
 def test_query_only_on_the_index_arns_each_function_needs() -> None:
@@ -195,7 +218,8 @@ def test_query_only_on_the_index_arns_each_function_needs() -> None:
 def test_tokens_key_is_used_by_the_publisher_only_and_bound_to_an_account() -> None:
     for name in FUNCTIONS:
         kms = [stmt for stmt, _ in function_statements(name)
-               if any(a.startswith("kms:") for a in _as_list(stmt["Action"]))]
+               if any(a.startswith("kms:") for a in _as_list(stmt["Action"]))
+               and "TokenKey" in {_resource_name(r) for r in _as_list(stmt["Resource"])}]
         if name != "PublisherFunction":
             assert kms == [], name
             continue
@@ -243,14 +267,14 @@ def test_no_sam_event_attaches_a_broad_managed_policy() -> None:
 def test_every_api_function_has_an_api_event_under_v1() -> None:
     for name, fn in FUNCTIONS.items():
         events = [e for e in (fn["Properties"].get("Events") or {}).values() if e["Type"] == "Api"]
-        if name == "PublisherFunction":
+        if name in ("PublisherFunction", "WebhookFanoutFunction", "WebhookDeliveryFunction"):
             assert events == []
             continue
         assert len(events) == 1, name
         props = events[0]["Properties"]
         assert props["RestApiId"] == {"Ref": "PartnerApi"}
         assert props["Path"].startswith("/v1/"), name
-        assert props["Method"] in {"get", "post", "delete"}
+        assert props["Method"] in {"get", "post", "patch", "delete"}
 
 
 def test_every_function_logs_to_its_own_group_with_retention() -> None:
@@ -264,7 +288,8 @@ def test_every_function_logs_to_its_own_group_with_retention() -> None:
 
 def test_every_alarm_notifies_the_optional_topic() -> None:
     alarms = {n: r["Properties"] for n, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
-    assert {"PublishDLQAlarm", "SchedulerDLQAlarm"} <= set(alarms)
+    assert {"PublishDLQAlarm", "SchedulerDLQAlarm", "WebhookDLQAlarm", "WebhookFanoutDLQAlarm",
+            "WebhookFailedDeliveriesAlarm"} <= set(alarms)
     wired = {"If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
     for name, props in alarms.items():
         assert props["AlarmActions"] == wired, name
@@ -272,7 +297,7 @@ def test_every_alarm_notifies_the_optional_topic() -> None:
 
 
 def test_stateful_resources_survive_stack_deletion_and_replacement() -> None:
-    for name in ("Table", "TokenKey"):
+    for name in ("Table", "TokenKey", "WebhookSecretKey"):
         assert RESOURCES[name]["DeletionPolicy"] == "Retain", name
         assert RESOURCES[name]["UpdateReplacePolicy"] == "Retain", name
     assert RESOURCES["Table"]["Properties"]["DeletionProtectionEnabled"] is True
@@ -292,3 +317,34 @@ def test_secrets_are_read_with_get_secret_value_only_each_on_its_own_statement()
                 # A secret given as a parameter may be empty: its grant exists only when it is set.
                 if _resource_name(resource).endswith("Arn"):
                     assert condition is not None, name
+
+
+# -- webhooks --------------------------------------------------------------------------------
+
+def test_webhook_secrets_key_is_used_by_the_webhook_functions_only_and_bound_to_an_endpoint() -> None:
+    users = set()
+    for name in FUNCTIONS:
+        for stmt, _ in function_statements(name):
+            if "WebhookSecretKey" in {_resource_name(r) for r in _as_list(stmt["Resource"])}:
+                users.add(name)
+                assert stmt["Condition"] == {"Null": {"kms:EncryptionContext:webhookEndpointId": "false"}}
+    assert users == {"WebhookCreateEndpointFunction", "WebhookRotateSecretFunction", "WebhookDeliveryFunction"}
+
+
+def test_the_outbox_stream_feeds_only_event_items_to_the_fan_out() -> None:
+    assert RESOURCES["Table"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    mapping = RESOURCES["WebhookOutboxEvents"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "WebhookFanoutFunction"}
+    assert mapping["EventSourceArn"] == {"GetAtt": "Table.StreamArn"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"GetAtt": "WebhookFanoutDLQ.Arn"}
+    (pattern,) = mapping["FilterCriteria"]["Filters"]
+    import json
+
+    assert json.loads(pattern["Pattern"]) == {"eventName": ["INSERT"],
+                                              "dynamodb": {"NewImage": {"type": {"S": ["EVT"]}}}}
+    queue = RESOURCES["WebhookQueueEvents"]["Properties"]
+    assert queue["EventSourceArn"] == {"GetAtt": "WebhookQueue.Arn"}
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    redrive = RESOURCES["WebhookQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"GetAtt": "WebhookDLQ.Arn"}

@@ -1,0 +1,16 @@
+"""DELETE /v1/webhook-endpoints/{endpointId}"""
+from layers_shared import settings
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.webhooks import service
+
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
+endpoint = Endpoint("DELETE", "/v1/webhook-endpoints/{endpointId}", scope="webhooks:write", idempotent=True,
+                    optional_body=True)
+
+
+@endpoint.handle
+def delete(req: Request) -> Response:
+    return service.delete(req)
+
+
+handler = endpoint.lambda_handler

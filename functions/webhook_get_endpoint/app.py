@@ -1,0 +1,15 @@
+"""GET /v1/webhook-endpoints/{endpointId}"""
+from layers_shared import settings
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.webhooks import service
+
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
+endpoint = Endpoint("GET", "/v1/webhook-endpoints/{endpointId}", scope="webhooks:read")
+
+
+@endpoint.handle
+def get(req: Request) -> Response:
+    return service.get(req)
+
+
+handler = endpoint.lambda_handler

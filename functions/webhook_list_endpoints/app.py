@@ -1,0 +1,15 @@
+"""GET /v1/webhook-endpoints"""
+from layers_shared import settings
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.webhooks import service
+
+SETTINGS = settings.load(*settings.LIST_CURSORS)  # cold start: refuses to run without its configuration
+endpoint = Endpoint("GET", "/v1/webhook-endpoints", scope="webhooks:read")
+
+
+@endpoint.handle
+def list_endpoints(req: Request) -> Response:
+    return service.list_endpoints(req)
+
+
+handler = endpoint.lambda_handler

@@ -1,0 +1,16 @@
+"""POST /v1/webhook-deliveries/{deliveryId}/replay"""
+from layers_shared import settings
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.webhooks import service
+
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
+endpoint = Endpoint("POST", "/v1/webhook-deliveries/{deliveryId}/replay", scope="webhooks:write",
+                    idempotent=True, optional_body=True)
+
+
+@endpoint.handle
+def replay(req: Request) -> Response:
+    return service.replay(req)
+
+
+handler = endpoint.lambda_handler

@@ -1,0 +1,15 @@
+"""PATCH /v1/webhook-endpoints/{endpointId}"""
+from layers_shared import settings
+from layers_shared.http.api import Endpoint, Request, Response
+from layers_shared.webhooks import service
+
+SETTINGS = settings.load()  # cold start: refuses to run without its configuration
+endpoint = Endpoint("PATCH", "/v1/webhook-endpoints/{endpointId}", scope="webhooks:write", idempotent=True)
+
+
+@endpoint.handle
+def update(req: Request) -> Response:
+    return service.update(req)
+
+
+handler = endpoint.lambda_handler
