@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
 from layers_shared.models.entities import (
     AccountStatus, ApprovalStatus, ContainerStatus, MediaType, Mode, Platform, PostStatus, Tier,
@@ -64,6 +64,28 @@ class ScheduleResult(Shape):
         "`queued` (200): the rows exist. `blocked_on_approval` (202): stashed on the container; approval "
         "promotes it and the rows adopt these ids."))
     scheduledFor: Instant
+
+
+class DryRunTarget(Shape):
+    socialAccountId: str
+    platform: Platform
+    mode: Mode
+    privacyLevel: PrivacyLevel | None = Field(description=(
+        "TikTok `publish` targets: the level the post would use; `null` on others, and while a live "
+        "`creator_info` cannot be read (the publisher decides before its init)."))
+
+
+class DryRunResult(Shape):
+    dryRun: Literal[True]
+    valid: Literal[True] = Field(description="Every check passed; the same call without `dryRun` would succeed "
+                                             "unless something changes in between.")
+    gateStatus: Literal["queued", "blocked_on_approval"]
+    scheduledFor: Instant
+    targets: list[DryRunTarget] = Field(description="One per target, in request order.")
+
+
+class ScheduleAnswer(RootModel[ScheduleResult | DryRunResult]):
+    """`ScheduleResult`, or `DryRunResult` when `?dryRun=true`."""
 
 
 class NotifyDeviceResult(Shape):

@@ -84,6 +84,10 @@ POST_STATUSES = ("queued", "publishing", "published", "draft", "failed", "cancel
 
 WRITE_409 = ("CONFLICT", "CONFLICT_DUPLICATE_ID", "CONTENT_REJECTED", "IDEMPOTENCY_CONFLICT")
 SCHEDULE_422 = ("VALIDATION", "SOCIAL_ACCOUNT_NOT_PUBLISH_READY")
+DRY_RUN = Param("dryRun", "query", {"type": "boolean", "default": False}, (
+    "`true`: run every check (body, container, approval gate, accounts, platform limits, TikTok privacy) and "
+    "answer `200 DryRunResult` or the same error as the real call; nothing is written, no `Idempotency-Key` is "
+    "consumed, and the request counts as `read-light` for rate limits."))
 
 
 ROUTES: tuple[Route, ...] = (
@@ -93,10 +97,11 @@ ROUTES: tuple[Route, ...] = (
         "Schedules a `completed` container to up to 50 accounts at `scheduledFor`; all-or-nothing. On an approval-"
         "gated project with a `pending` container the intent is stashed (202) and approve promotes it.",
         "publish:write",
-        success=(Success(200, rs.ScheduleResult, "Rows written: `gateStatus: \"queued\"`."),
+        success=(Success(200, rs.ScheduleAnswer, "Rows written: `gateStatus: \"queued\"`; with `dryRun=true`, a "
+                                                 "`DryRunResult` (nothing written)."),
                  Success(202, rs.ScheduleResult, "Stashed until approval: `gateStatus: \"blocked_on_approval\"`.")),
         errors={403: ("FORBIDDEN_SCOPE",), 404: ("NOT_FOUND",), 409: WRITE_409, 422: SCHEDULE_422},
-        params=(CONTAINER_ID,), body=ScheduleBody, idempotent=True,
+        params=(CONTAINER_ID, DRY_RUN), body=ScheduleBody, idempotent=True,
         notes={404: "Container, or any target's social account, not in your organization.",
                409: "`CONFLICT` container not `completed` (`details.reason: CONTENT_NOT_READY`); "
                     "`CONFLICT_DUPLICATE_ID` a supplied `scheduledPostId` exists; `CONTENT_REJECTED`.",
@@ -107,10 +112,11 @@ ROUTES: tuple[Route, ...] = (
         "Publish a content container now",
         "Same targets as schedule, with `scheduledFor = now`: rows are created `queued` and published at once.",
         "publish:write",
-        success=(Success(200, rs.ScheduleResult, "Rows written: `gateStatus: \"queued\"`."),),
+        success=(Success(200, rs.ScheduleAnswer, "Rows written: `gateStatus: \"queued\"`; with `dryRun=true`, a "
+                                                 "`DryRunResult` (nothing written)."),),
         errors={403: ("FORBIDDEN_SCOPE", "APPROVAL_REQUIRED"), 404: ("NOT_FOUND",), 409: WRITE_409,
                 422: SCHEDULE_422},
-        params=(CONTAINER_ID,), body=PublishBody, idempotent=True,
+        params=(CONTAINER_ID, DRY_RUN), body=PublishBody, idempotent=True,
         notes={403: "`APPROVAL_REQUIRED` when the container awaits approval."},
     ),
     Route(

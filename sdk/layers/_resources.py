@@ -47,17 +47,24 @@ class Publishing:
         self._t = transport
 
     def schedule(self, container_id: str, scheduled_for: str | datetime, targets: Sequence[Target],
-                 idempotency_key: str | None = None) -> dict[str, Any]:
+                 idempotency_key: str | None = None, dry_run: bool = False) -> dict[str, Any]:
         """`{scheduledPostIds, gateStatus, scheduledFor}`; gateStatus `blocked_on_approval`
-        means the ids become rows once the container is approved."""
+        means the ids become rows once the container is approved. `dry_run=True`
+        runs every check and writes nothing: `{dryRun, valid, gateStatus,
+        scheduledFor, targets}`, or the error the real call would raise."""
         body = {"scheduledFor": _instant(scheduled_for), "targets": [dict(t) for t in targets]}
-        return self._t.request("POST", f"/v1/content/{_p(container_id)}/schedule", body=body,
-                               idempotency_key=idempotency_key).body
+        return self._write(f"/v1/content/{_p(container_id)}/schedule", body, idempotency_key, dry_run)
 
     def publish_now(self, container_id: str, targets: Sequence[Target],
-                    idempotency_key: str | None = None) -> dict[str, Any]:
-        return self._t.request("POST", f"/v1/content/{_p(container_id)}/publish",
-                               body={"targets": [dict(t) for t in targets]}, idempotency_key=idempotency_key).body
+                    idempotency_key: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+        return self._write(f"/v1/content/{_p(container_id)}/publish", {"targets": [dict(t) for t in targets]},
+                           idempotency_key, dry_run)
+
+    def _write(self, path: str, body: dict[str, Any], idempotency_key: str | None, dry_run: bool) -> dict[str, Any]:
+        # A dry run writes nothing and consumes no key, so it needs none to be
+        # safe to retry; it is sent only when the caller gave one.
+        return self._t.request("POST", path, body=body, params={"dryRun": "true"} if dry_run else None,
+                               idempotency_key=idempotency_key, auto_idempotency=not dry_run).body
 
     def notify_device(self, container_id: str, phone_number: str | None = None,
                       idempotency_key: str | None = None) -> dict[str, Any]:
