@@ -15,7 +15,7 @@ from typing import Any
 from layers_shared import clock
 from layers_shared.publisher.messages import Action
 from layers_shared.store import items, keys
-from layers_shared.store.table import ConditionFailed, Table
+from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
 
 NAMES = {"#s": "status", "#sf": "scheduledFor", "#tok": "attemptToken", "#lease": "leaseUntil",
          "#started": "submitStartedAt", "#next": "nextAction", "#att": "attempts", "#at": "attemptedAt",
@@ -105,13 +105,23 @@ def recover(table: Table, item: dict[str, Any], now: datetime, lease: float) -> 
 
 
 def finish(table: Table, post_id: str, token: str, expression: str, values: dict[str, Any],
-           extra_names: dict[str, str] | None = None) -> bool:
-    """Apply an outcome, only while the caller still holds the post."""
+           extra_names: dict[str, str] | None = None, also: list[dict[str, Any]] | None = None) -> bool:
+    """Apply an outcome, only while the caller still holds the post; with
+    `also` (a webhook event), one transaction: both or neither."""
     condition = "#s = :publishing AND #tok = :tok"
     names = {**_names(expression + " " + condition), **(extra_names or {})}
+    values = {**values, ":publishing": "publishing", ":tok": token}
+    if also:
+        try:
+            table.transact([table.tx_update(keys.scheduled_post(post_id), expression, names=names, values=values,
+                                            condition=condition), *also])
+        except TransactionCanceled as exc:
+            if "ConditionalCheckFailed" in exc.reasons:
+                return False
+            raise
+        return True
     try:
-        table.update(keys.scheduled_post(post_id), expression, names=names,
-                     values={**values, ":publishing": "publishing", ":tok": token}, condition=condition)
+        table.update(keys.scheduled_post(post_id), expression, names=names, values=values, condition=condition)
     except ConditionFailed:
         return False
     return True

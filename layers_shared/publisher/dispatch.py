@@ -20,7 +20,7 @@ from layers_shared.publisher.queue import Outgoing, Queue
 from layers_shared.publisher.settings import Timings, timings as current_timings
 from layers_shared.secrets.vault import TokenVault
 from layers_shared.store import items, keys
-from layers_shared.store.table import ConditionFailed, Table
+from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class Publisher:
             self._set_account_status(item["socialAccountId"], outcome.account_status)
         now = clock.now()
         decision = rules.decide(item, outcome, now, self.timings)
-        if not rules.apply(self.table, item["id"], token, decision, now, self.timings):
+        if not rules.apply(self.table, item["id"], token, decision, now, self.timings, post=item):
             return "stale"
         if decision.next is not None:
             action, delay = decision.next
@@ -115,13 +115,40 @@ class Publisher:
         return decision.status or "?"
 
     def _set_account_status(self, account_id: str, status: str) -> None:
+        now = clock.now()
+        stamp = clock.to_storage(now)
+        if status == "reauth_required":
+            self._needs_reauth(account_id, now)
+            return
         try:
             self.table.update(keys.social_account(account_id), "SET #s = :s, updatedAt = :now",
-                              names={"#s": "status"},
-                              values={":s": status, ":now": clock.to_storage(clock.now())},
+                              names={"#s": "status"}, values={":s": status, ":now": stamp},
                               condition="attribute_exists(PK)")
         except ConditionFailed:
             pass
+
+    def _needs_reauth(self, account_id: str, now: Any) -> None:
+        """The account turns reauth_required and social_account.needs_reauth is
+        raised in one transaction, only when it was not reauth_required already."""
+        from layers_shared.webhooks import outbox
+
+        account = self.table.get(keys.social_account(account_id), consistent=True)
+        if not account or account.get("status") == "reauth_required":
+            return
+        stamp = clock.to_storage(now)
+        change = f"{account_id}#needs_reauth#{stamp}"
+        data = {"socialAccountId": account_id, "projectId": account.get("projectId"),
+                "platform": account.get("platform"), "handle": account.get("handle")}
+        event = outbox.event(change, 0, "social_account.needs_reauth", data, account.get("projectId"), now)
+        try:
+            self.table.transact([
+                self.table.tx_update(keys.social_account(account_id), "SET #s = :s, updatedAt = :now",
+                                     names={"#s": "status"}, values={":s": "reauth_required", ":now": stamp},
+                                     condition="attribute_exists(PK) AND #s <> :s"),
+                outbox.tx_put(self.table, change, account["organizationId"], [event], now)])
+        except TransactionCanceled as exc:
+            if "ConditionalCheckFailed" not in exc.reasons:
+                raise
 
 
 def _call(fn: Callable[[], Outcome], keep: dict[str, Any] | None = None) -> Outcome:

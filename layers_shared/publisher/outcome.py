@@ -27,6 +27,7 @@ from layers_shared.publisher import claim
 from layers_shared.publisher.messages import Action
 from layers_shared.publisher.settings import MAX_SQS_DELAY, Timings
 from layers_shared.store.table import Table
+from layers_shared.webhooks import outbox
 
 TERMINAL_REMOVE = ["GSI2PK", "GSI2SK", "leaseUntil", "submitStartedAt", "nextAction", "waitingSince"]
 
@@ -114,8 +115,12 @@ def too_late_to_resubmit(post: dict[str, Any], now: datetime, timings: Timings) 
 
 
 def apply(table: Table, post_id: str, token: str, decision: Decision, now: datetime,
-          timings: Timings) -> bool:
-    """One conditional write; False when the caller no longer holds the post."""
+          timings: Timings, post: dict[str, Any] | None = None) -> bool:
+    """One conditional write; False when the caller no longer holds the post.
+
+    A terminal decision about `post` also puts its post.published / post.failed
+    event, in the same transaction: a crash and redelivery around this write
+    finds a stale token and writes neither again."""
     sets = {**decision.set, "updatedAt": clock.to_storage(now)}
     removes = list(decision.remove)
     if decision.next is not None:
@@ -132,4 +137,9 @@ def apply(table: Table, post_id: str, token: str, decision: Decision, now: datet
     if removes:
         names.update({f"#r{i}": name for i, name in enumerate(removes)})
         expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
-    return claim.finish(table, post_id, token, expression, values, extra_names=names)
+    also = []
+    if decision.terminal and post is not None:
+        assert decision.status is not None
+        event = outbox.terminal_event(post, decision.status, decision.set, now)
+        also.append(outbox.tx_put(table, outbox.terminal_change(post_id), post["organizationId"], [event], now))
+    return claim.finish(table, post_id, token, expression, values, extra_names=names, also=also)

@@ -22,6 +22,7 @@ from layers_shared.scheduling import trigger
 from layers_shared.services import scheduling, stash_store
 from layers_shared.store import items, keys, repo
 from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
+from layers_shared.webhooks import outbox
 
 ATTEMPTS = 3  # a concurrent stash or decision: read again and decide again
 
@@ -103,6 +104,13 @@ def _commit_approval(table: Table, container: Container, posts: list[ScheduledPo
     tx += [table.tx_put(items.to_item(p), condition="attribute_not_exists(PK)") for p in posts]
     # After the posts: _transact maps failed indices 1..len(posts) to post ids.
     tx += stash_store.drop_items(table, container.id, container.pendingSchedule)
+    # content.approved and the promoted rows' post.scheduled: approved once, so the container names the change.
+    change = f"{container.id}#approved"
+    events = [outbox.event(change, 0, "content.approved", {"id": container.id, "projectId": container.projectId,
+                                                           "approvedAt": clock.to_wire(stamp), "approvedBy": key_id},
+                           container.projectId, now)]
+    events += outbox.scheduled_events(change, [p.model_dump(mode="json") for p in posts], now, first_index=1)
+    tx.append(outbox.tx_put(table, change, container.organizationId, events, now))
     approved = container.model_copy(update={"approvalStatus": "approved", "approvedAt": stamp, "approvedBy": key_id})
     response = Response(200, approved_view(approved, promotion))
     _transact(table, tx, claim, response, post_ids=[p.id for p in posts])
@@ -159,7 +167,8 @@ def reject(req: Request) -> Response:
                 "SET #a = :rejected, rejectedAt = :now, rejectedBy = :by, rejectionReason = :reason, "
                 "updatedAt = :now REMOVE pendingSchedule",
                 names, values, _same_stash(container, names, values),
-                stash_store.drop_items(req.table, container.id, container.pendingSchedule))
+                stash_store.drop_items(req.table, container.id, container.pendingSchedule)
+                + [_rejected_event(req.table, container, stamp, principal.key_id, body.reason)])
         except ConditionFailed:
             container = _reread(req.table, container.id)
             continue
@@ -167,6 +176,17 @@ def reject(req: Request) -> Response:
                                                 "rejectedBy": principal.key_id, "rejectionReason": body.reason})
         return Response(200, rejected_view(rejected, dropped))
     raise errors.conflict("CONCURRENT_UPDATE", "The content container kept changing during this call; retry.")
+
+
+def _rejected_event(table: Table, container: Container, stamp: str, key_id: str,
+                    reason: str | None) -> dict[str, Any]:
+    change = f"{container.id}#rejected"  # rejected once: the container names the change
+    now = clock.from_storage(stamp)
+    assert now is not None
+    data = {"id": container.id, "projectId": container.projectId, "rejectedAt": clock.to_wire(stamp),
+            "rejectedBy": key_id, "reason": reason}
+    return outbox.tx_put(table, change, container.organizationId,
+                         [outbox.event(change, 0, "content.rejected", data, container.projectId, now)], now)
 
 
 def _update_dropping_chunks(table: Table, key: dict[str, str], expression: str, names: dict[str, str],

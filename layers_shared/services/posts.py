@@ -27,6 +27,7 @@ from layers_shared.models.requests import Strict
 from layers_shared.scheduling import trigger
 from layers_shared.store import items, keys, repo
 from layers_shared.store.table import ConditionFailed
+from layers_shared.webhooks import outbox
 
 MAX_CANCEL_REASON = 1024
 DEFAULT_LIMIT = 50
@@ -52,10 +53,13 @@ def reschedule(req: Request) -> Response:
     stamp, new_for = clock.to_storage(now), clock.to_storage(when)
     body = {"id": post.id, "status": "queued", "scheduledFor": to_wire(new_for), "updatedAt": to_wire(stamp)}
     moved = items.to_item(post.model_copy(update={"status": "queued", "scheduledFor": new_for}))
+    change = f"{post.id}#rescheduled#{stamp}"
+    event = outbox.tx_put(req.table, change, post.organizationId, outbox.scheduled_events(
+        change, [{**post.model_dump(mode="json"), "scheduledFor": new_for}], now), now)
     _steer(req, post, "be rescheduled", Response(200, body),
            "SET scheduledFor = :when, GSI1SK = :g1, GSI2PK = :wq, GSI2SK = :wqsk, updatedAt = :now",
            {":when": new_for, ":g1": moved["GSI1SK"], ":wq": moved["GSI2PK"], ":wqsk": moved["GSI2SK"],
-            ":now": stamp})
+            ":now": stamp}, also=[event])
     # The old slot stays: the publisher re-reads scheduledFor, so its firing does nothing.
     trigger.safely_schedule([post.model_copy(update={"scheduledFor": new_for, "updatedAt": stamp})])
     return Response(200, body)
@@ -86,7 +90,11 @@ def cancel(req: Request) -> Response:
         values[":reason"] = reason
     # Leaving the work queue (sparse GSI2) is what keeps the sweeper away.
     expression += " REMOVE GSI2PK, GSI2SK"
-    _steer(req, post, "be canceled", Response(200, body), expression, values)
+    change = f"{post.id}#canceled"  # canceled once: the post names the change
+    data = {**outbox.post_data(post.model_dump(mode="json")), "canceledAt": to_wire(stamp)}
+    event = outbox.tx_put(req.table, change, post.organizationId,
+                          [outbox.event(change, 0, "post.canceled", data, post.projectId, now)], now)
+    _steer(req, post, "be canceled", Response(200, body), expression, values, also=[event])
     return Response(200, body)
 
 
@@ -98,7 +106,7 @@ def _load(req: Request, consistent: bool = True) -> ScheduledPost:
 
 
 def _steer(req: Request, post: ScheduledPost, action: str, response: Response,
-           expression: str, values: dict[str, Any]) -> None:
+           expression: str, values: dict[str, Any], also: list[dict[str, Any]] | None = None) -> None:
     """Apply `expression` if the post is still queued, else 409 with the reason."""
     names = {"#s": "status"}
     values = {**values, ":queued": "queued"}
@@ -107,7 +115,7 @@ def _steer(req: Request, post: ScheduledPost, action: str, response: Response,
     for _ in range(_ATTEMPTS):
         lifecycle.require_steerable(current.id, current.status, action)
         try:
-            _write(req, keys.scheduled_post(post.id), expression, names, values, condition, response)
+            _write(req, keys.scheduled_post(post.id), expression, names, values, condition, response, also)
             return
         except ConditionFailed:
             current = _load(req)  # the publisher (or another call) got there first
@@ -116,14 +124,15 @@ def _steer(req: Request, post: ScheduledPost, action: str, response: Response,
 
 
 def _write(req: Request, key: dict[str, str], expression: str, names: dict[str, str], values: dict[str, Any],
-           condition: str, response: Response) -> None:
+           condition: str, response: Response, also: list[dict[str, Any]] | None = None) -> None:
     """One UpdateItem; with an Idempotency-Key, one transaction that also
     completes the key, so a crash between the two cannot turn a retry into 409."""
     claim = req.claim
-    if claim is None:
+    if claim is None and not also:
         req.table.update(key, expression, names=names, values=values, condition=condition)
         return
-    tx = [req.table.tx_update(key, expression, names=names, values=values, condition=condition)]
+    # The change's webhook event (`also`) commits with it or not at all.
+    tx = [req.table.tx_update(key, expression, names=names, values=values, condition=condition), *(also or [])]
     try:
         idempotency.commit(req.table, tx, claim,
                            idempotency.StoredResponse(response.status, response.body, response.headers))

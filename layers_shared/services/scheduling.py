@@ -14,6 +14,7 @@ from layers_shared.scheduling import trigger
 from layers_shared.services import stash_store
 from layers_shared.store import items, keys, repo
 from layers_shared.store.table import Table
+from layers_shared.webhooks import outbox
 
 
 def schedule(req: Request, *, publish_now: bool) -> Response:
@@ -92,8 +93,15 @@ def dry_run(table: Table, intent: rules.ScheduleIntent, posts: list[ScheduledPos
 
 def write_posts(table: Table, posts: list[ScheduledPost], claim: idempotency.Claim | None,
                 response: Response) -> None:
-    """All rows (and the idempotency record) in one TransactWriteItems."""
+    """All rows, their post.scheduled events (one outbox item) and the
+    idempotency record in one TransactWriteItems."""
     tx = [table.tx_put(items.to_item(p), condition="attribute_not_exists(PK)") for p in posts]
+    if posts:
+        now = clock.now()
+        change = f"{posts[0].id}#scheduled"  # new rows: their ids name the change
+        tx.append(outbox.tx_put(table, change, posts[0].organizationId,
+                                outbox.scheduled_events(change, [p.model_dump(mode="json") for p in posts], now),
+                                now))
     _commit(table, tx, claim, response, ids=[p.id for p in posts])
 
 
