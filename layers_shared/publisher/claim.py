@@ -19,7 +19,12 @@ from layers_shared.store.table import ConditionFailed, Table, TransactionCancele
 
 NAMES = {"#s": "status", "#sf": "scheduledFor", "#tok": "attemptToken", "#lease": "leaseUntil",
          "#started": "submitStartedAt", "#next": "nextAction", "#att": "attempts", "#at": "attemptedAt",
-         "#upd": "updatedAt", "#wq": "GSI2PK", "#wqs": "GSI2SK"}
+         "#upd": "updatedAt", "#wq": "GSI2PK", "#wqs": "GSI2SK", "#grace": "windowGrace"}
+# The retry window is the platform's time: what waiting out a dead worker's
+# lease before a confirm costs is added back, up to this much in all, so a
+# post is never resubmitted more than retry_window + MAX_GRACE after its first
+# attempt.
+MAX_GRACE = 1800
 
 
 def new_token() -> str:
@@ -96,12 +101,25 @@ def recover(table: Table, item: dict[str, Any], now: datetime, lease: float) -> 
         return None
     action: Action = "confirm" if item.get("submitStartedAt") else item.get("nextAction") or "confirm"
     fresh, stamp = new_token(), clock.to_storage(now)
-    expression = "SET #tok = :fresh, #next = :action, #lease = :lease, #upd = :now, #wqs = :wqs"
+    expression = ("SET #tok = :fresh, #next = :action, #lease = :lease, #upd = :now, #wqs = :wqs, "
+                  "#grace = :grace")
     condition = "#s = :publishing AND #tok = :tok AND #lease <= :now"
     values = {":publishing": "publishing", ":tok": old, ":fresh": fresh, ":action": action, ":now": stamp,
+              ":grace": _grace_after_recovery(item, now, lease) if item.get("submitStartedAt")
+              else int(item.get("windowGrace") or 0),
               **lease_attrs(post_id, now + timedelta(seconds=lease))}
     values.pop(":wq")
     return (fresh, action) if _update(table, post_id, expression, condition, values) is not None else None
+
+
+def _grace_after_recovery(item: dict[str, Any], now: datetime, lease: float) -> int:
+    """A submit was in flight when its worker vanished: the at-most-once rule
+    forbids doing anything but wait out the lease and then read. That wait
+    (the lease and the sweep's lag) is ours, not the platform's, so it goes
+    back to the retry window."""
+    ended = clock.from_storage(item.get("leaseUntil")) or now
+    lost = lease + max(0.0, (now - ended).total_seconds())
+    return int(min(MAX_GRACE, float(item.get("windowGrace") or 0) + lost))
 
 
 def finish(table: Table, post_id: str, token: str, expression: str, values: dict[str, Any],

@@ -6,7 +6,8 @@ conditional write (`claim.finish`).
   message, growing waits), never by sleeping here.
 - unknown: the submit's answer was lost; confirm by a read later.
 - retry: nothing happened on the platform; submit again after a backoff, at
-  most `max_attempts` submits within `retry_window` of the first, else failed.
+  most `max_attempts` submits within `retry_window` of the first (plus the time
+  recoveries from our own dead workers cost, `windowGrace`), else failed.
 
 `platformState` belongs to one submit attempt. Every non-terminal outcome
 replaces it with exactly what the adapter returned (nothing -> removed), and a
@@ -91,7 +92,7 @@ def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timin
     first = clock.from_storage(post.get("attemptedAt")) or now
     delay = max(outcome.retry_after or 0.0, timings.retry_base * 2 ** (attempts - 1))
     delay = min(delay, MAX_SQS_DELAY)
-    window_ends = first + timedelta(seconds=timings.retry_window)
+    window_ends = first + _window(post, timings)
     if attempts >= timings.max_attempts or now + timedelta(seconds=delay) > window_ends:
         return _failed(error)
     values = {"nextAction": "submit", "lastTransientError": error.model_dump(exclude_none=True)}
@@ -101,12 +102,18 @@ def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timin
     return Decision(None, values, remove, ("submit", delay))
 
 
+def _window(post: dict[str, Any], timings: Timings) -> timedelta:
+    """The platform's retry window plus what recoveries from our own faults cost
+    (`windowGrace`, added by `claim.recover`)."""
+    return timedelta(seconds=timings.retry_window + float(post.get("windowGrace") or 0))
+
+
 def too_late_to_resubmit(post: dict[str, Any], now: datetime, timings: Timings) -> Outcome | None:
     """A resubmit whose message came late (or was lost and recovered by the
     sweeper) after the retry window closed does not go out: the post fails
     with the error that asked for the retry."""
     first = clock.from_storage(post.get("attemptedAt"))
-    if first is None or now <= first + timedelta(seconds=timings.retry_window):
+    if first is None or now <= first + _window(post, timings):
         return None
     last = post.get("lastTransientError")
     error = LastError.model_validate(last) if isinstance(last, dict) else LastError(

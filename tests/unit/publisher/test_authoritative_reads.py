@@ -87,3 +87,54 @@ def test_an_unknown_answer_is_confirmed_by_the_read(world, now):
     _drain(world, publisher, now)
     item = world.read(pid)
     assert item["status"] == "published" and len(world.deliveries(pid)) == 1
+
+
+def test_time_a_dead_worker_held_the_post_does_not_count_against_the_retry_window(world, now):
+    """Two of our own faults in a row (a worker dies after a refused submit,
+    then the recovery's message is lost) cost two leases, ten minutes: the
+    platform's retry window must not pay for them."""
+    clock.set_now(now)
+    publisher = world.publisher(timings=_production_like(world))
+    pid = world.post(TRANSIENT_2, when=now)
+    _die_after_submit(world, publisher, pid, now)     # refused 1 of 2; the worker dies
+
+    later = now
+    for _ in range(2):                               # recovered, and the recovery's message is lost ...
+        later += timedelta(seconds=publisher.timings.lease + 30)
+        clock.set_now(later)
+        assert sweep.sweep(world.table, world.queue, later, publisher.timings)["recovered"] == 1
+        world.queue.take()
+    later += timedelta(seconds=publisher.timings.lease + 30)   # ... recovered again, 15 minutes in
+    clock.set_now(later)
+    assert sweep.sweep(world.table, world.queue, later, publisher.timings)["recovered"] == 1
+    _drain(world, publisher, later)
+
+    item = world.read(pid)
+    assert item["status"] == "published", item
+    assert len(world.deliveries(pid)) == 1
+
+
+def test_the_platform_alone_still_gets_only_its_window(world, now):
+    """Grace is only for our own faults: a platform that keeps refusing inside
+    a healthy pipeline still fails after the window."""
+    from layers_shared.platforms.port import Outcome
+
+    class AlwaysBusy:
+        def submit(self, delivery):
+            return Outcome.retry("PLATFORM_UNAVAILABLE", "busy", retry_after=200)
+
+    clock.set_now(now)
+    publisher = world.publisher(adapter_for=lambda post: AlwaysBusy(), timings=_production_like(world))
+    pid = world.post(TIKTOK, when=now)
+    publisher.publish(pid, clock.to_storage(now))
+    _drain(world, publisher, now)
+    item = world.read(pid)
+    assert item["status"] == "failed" and item["lastError"]["code"] == "PLATFORM_UNAVAILABLE"
+    assert clock.from_storage(item["updatedAt"]) - now <= timedelta(seconds=600)
+
+
+def _production_like(world):
+    from layers_shared.publisher.settings import Timings
+
+    return Timings(lease=300, retry_base=15, max_attempts=5, retry_window=600, poll_base=5, poll_cap=120,
+                   processing_limit=7200, sweep_grace=10)
