@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint bench campaign campaign-live openapi clean
+.PHONY: run test unit lint bench campaign campaign-live openapi clean aws-local
 
 $(VENV)/.installed: requirements.txt layers_shared/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ $(SAM_VENV)/.installed:
 
 run: $(VENV)/.installed
 	$(PY) -m local
+
+# A moto server (port AWS_LOCAL_PORT, default 5050) with the template's resources and
+# the seed, for `sam local start-api --env-vars local/sam-env.json` (README).
+aws-local: $(VENV)/.installed
+	$(PY) -m local.aws_local
 
 test: $(VENV)/.installed lint
 	$(PY) -m pytest -q

@@ -1,7 +1,7 @@
 """The local stack's stand-in for EventBridge Scheduler, the SQS event source
 mapping and the sweeper's rate(1 minute) schedule.
 
-At startup it creates the publish queues in moto and installs the real
+At startup it takes the publish queues aws_world made and installs the real
 `EventBridgeTrigger`, so the API creates real (moto) schedules. A daemon thread
 then, every quarter second: fires the schedules whose `at()` time has passed
 into the publisher (and deletes them, as `ActionAfterCompletion: DELETE`
@@ -61,21 +61,12 @@ class PublisherLoop:
     # -- setup ------------------------------------------------------------------
 
     def install(self) -> None:
-        from layers_shared import aws
         from layers_shared.scheduling import trigger
 
-        sqs = aws.client("sqs")
-        dlq = sqs.create_queue(QueueName="layers-publish-dlq-local")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.queue_url = sqs.create_queue(QueueName="layers-publish-local", Attributes={
-            "VisibilityTimeout": "60",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
-        })["QueueUrl"]
-        scheduler_dlq = sqs.create_queue(QueueName="layers-scheduler-dlq-local")["QueueUrl"]
-        scheduler_dlq_arn = sqs.get_queue_attributes(QueueUrl=scheduler_dlq,
-                                                     AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        os.environ.update({"PUBLISH_QUEUE_URL": self.queue_url, "PUBLISHER_FUNCTION_ARN": FUNCTION_ARN,
-                           "SCHEDULER_ROLE_ARN": ROLE_ARN, "SCHEDULER_DLQ_ARN": scheduler_dlq_arn})
+        # The queues are the template's, made by aws_world with the rest of the world.
+        self.queue_url = os.environ["PUBLISH_QUEUE_URL"]
+        scheduler_dlq_arn = os.environ["SCHEDULER_DLQ_ARN"]
+        os.environ.update({"PUBLISHER_FUNCTION_ARN": FUNCTION_ARN, "SCHEDULER_ROLE_ARN": ROLE_ARN})
         trigger.use(trigger.EventBridgeTrigger(group=self.group, target_arn=FUNCTION_ARN, role_arn=ROLE_ARN,
                                                dlq_arn=scheduler_dlq_arn, invoke_now=self.invoke_async))
         self._thread.start()

@@ -28,8 +28,10 @@ local_routes: dict[tuple[str, str], Callable[[], tuple[Any, ...]]] = {}
 class Stack:
     """Everything the local stack runs: moto, the seed, the routes, the workers."""
 
-    def __init__(self, seed_path: str | Path | None = None, table: str = "layers-local"):
-        self.mock = aws_world.start(table)
+    def __init__(self, seed_path: str | Path | None = None, table: str = "layers-local", aws: str = "moto"):
+        # aws="server": a moto server in its own process (AWS_ENDPOINT_URL), which the
+        # AWS CLI and `sam local start-api` can reach too; the table is then the template's.
+        self.mock = aws_world.connect() if aws == "server" else aws_world.start(table)
         from layers_shared import seed
         from layers_shared.secrets.vault import KmsTokenVault
         from layers_shared.store.table import Table
@@ -172,13 +174,19 @@ def main() -> None:
     import local.plugins  # noqa: F401  (registers the publisher loop and sandbox routes)
 
     port = int(os.environ.get("PORT", "3000"))
-    stack = Stack(os.environ.get("SEED") or None)
+    mode = os.environ.get("AWS") or "moto"
+    if mode not in ("moto", "server"):
+        sys.exit(f"AWS={mode}: use AWS=server (a moto server, see `make aws-local`) or leave it unset (in-process moto)")
+    stack = Stack(os.environ.get("SEED") or None, aws=mode)
     server = make_server(stack, port)
     base = f"http://127.0.0.1:{port}"
     key = first_test_key(stack)
     container = next((c.id for c in stack.fixture.containers if c.status == "completed" and c.media), None)
     account = next((a.id for a in stack.fixture.socialAccounts if a.status == "connected"), None)
     print(f"Layers local stack on {base}  (seed: {stack.seed_path}, {stack.counts})")
+    if mode == "server":
+        print(f"AWS: moto server on {stack.mock.endpoint}; e.g. aws --endpoint-url {stack.mock.endpoint} "
+              f"dynamodb scan --table-name {os.environ['TABLE_NAME']}")
     if key and container and account:
         print("Try it:\n")
         print(f"curl -s -X POST {base}/v1/content/{container}/schedule \\\n"
