@@ -3,7 +3,7 @@ from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
 from layers_shared.services import scheduling
 
-SETTINGS = settings.load(*settings.SLOT_TRIGGER)  # cold start: refuses to run without its configuration
+SETTINGS = settings.load(*settings.SLOT_TRIGGER, *settings.CREATOR_INFO_READER)  # cold start: refuses to run without its configuration
 endpoint = Endpoint("POST", "/v1/content/{containerId}/schedule", scope="publish:write", idempotent=True,
                     dry_run_param="dryRun")
 

@@ -250,6 +250,8 @@ def test_only_the_functions_that_read_a_secret_may_read_it():
         "ListSocialAccountsFunction": {"CursorSigningSecret"},
         "NotifyDeviceFunction": {"LinqTokenSecretArn"},
         "PublisherFunction": {"TikTokClientSecretArn", "LinqTokenSecretArn"},
+        "ScheduleContentFunction": {"TikTokClientSecretArn"},
+        "PublishContentFunction": {"TikTokClientSecretArn"},
     }
     # ... and each of them declares the ARN it reads (no grant without the code that uses it).
     for function, found in readers.items():

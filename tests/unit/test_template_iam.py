@@ -45,6 +45,11 @@ TIKTOK_APP = {("secretsmanager:GetSecretValue", "TikTokClientSecretArn", "HasTik
 BEDROCK = {("bedrock:InvokeModel", "foundation-model/${InstructionsModelId}", "HasInstructionsModel"),
            ("bedrock:InvokeModel", "inference-profile/${InstructionsModelId}", "HasInstructionsModel")}
 
+# Live TikTok targets read creator_info at schedule time (docs/adr/0013): the account's
+# token (decrypted, and a rotated one encrypted back) and the app's secret for a refresh.
+TOKENS = {("kms:Encrypt", "TokenKey", None), ("kms:Decrypt", "TokenKey", None)}
+CREATOR_INFO = TOKENS | TIKTOK_APP
+
 WEBHOOK_SECRETS = {("kms:Encrypt", "WebhookSecretKey", None), ("kms:Decrypt", "WebhookSecretKey", None)}
 
 EXPECTED: dict[str, set[Grant]] = {
@@ -55,9 +60,9 @@ EXPECTED: dict[str, set[Grant]] = {
     "ListTiktokMusicFunction": READ | query("GSI1"),
     "ListSocialAccountsFunction": READ | ddb("BatchGetItem") | query("GSI1") | CURSOR_KEY,
     # ConditionCheckItem: supplied post ids must be unused when a schedule is stashed for approval.
-    "ScheduleContentFunction": IDEMPOTENT | ddb("BatchGetItem", "ConditionCheckItem") | SLOT_TRIGGER,
+    "ScheduleContentFunction": IDEMPOTENT | ddb("BatchGetItem", "ConditionCheckItem") | SLOT_TRIGGER | CREATOR_INFO,
     # scheduledFor = now is always due: the publisher is invoked, no schedule is created.
-    "PublishContentFunction": IDEMPOTENT | ddb("BatchGetItem") | INVOKE_PUBLISHER,
+    "PublishContentFunction": IDEMPOTENT | ddb("BatchGetItem") | INVOKE_PUBLISHER | CREATOR_INFO,
     "ApproveContentFunction": IDEMPOTENT | ddb("BatchGetItem") | SLOT_TRIGGER,
     "ReschedulePostFunction": IDEMPOTENT | SLOT_TRIGGER,
     "CancelPostFunction": IDEMPOTENT,
@@ -215,12 +220,15 @@ def test_query_only_on_the_index_arns_each_function_needs() -> None:
         assert queried == wanted, name
 
 
-def test_tokens_key_is_used_by_the_publisher_only_and_bound_to_an_account() -> None:
+TOKEN_USERS = {"PublisherFunction", "ScheduleContentFunction", "PublishContentFunction"}
+
+
+def test_tokens_key_is_used_by_the_token_readers_only_and_bound_to_an_account() -> None:
     for name in FUNCTIONS:
         kms = [stmt for stmt, _ in function_statements(name)
                if any(a.startswith("kms:") for a in _as_list(stmt["Action"]))
                and "TokenKey" in {_resource_name(r) for r in _as_list(stmt["Resource"])}]
-        if name != "PublisherFunction":
+        if name not in TOKEN_USERS:
             assert kms == [], name
             continue
         assert len(kms) == 1
