@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint bench campaign campaign-live openapi clean aws-local
+.PHONY: run test unit lint bench campaign campaign-live openapi clean aws-local chromium docs-check
 
 $(VENV)/.installed: requirements.txt layers_shared/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,19 @@ run: $(VENV)/.installed
 aws-local: $(VENV)/.installed
 	$(PY) -m local.aws_local
 
-test: $(VENV)/.installed lint
+test: $(VENV)/.installed lint chromium
 	$(PY) -m pytest -q
+
+# Headless Chromium from Debian's packages, for tests/e2e/test_docs_browser.py (/docs
+# rendered in a real browser). CI runs as root and must have it; elsewhere, without root,
+# the test skips.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium >/dev/null; } || { [ -z "$$CI" ] && \
+	  echo "chromium not installed: the /docs browser test will skip"; }
+
+docs-check: $(VENV)/.installed chromium
+	$(PY) -m pytest -q tests/e2e/test_docs_browser.py
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q tests/unit
