@@ -2,6 +2,7 @@
 Instagram servers that answer like the real APIs (tests/fakes/)."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -109,3 +110,26 @@ def test_instagram_rate_limit_then_success(live, instagram):
     post = wait_for(live, post_id, timeout=30)
     assert post["status"] == "published", post
     assert len(instagram.publishes()) == before + 1
+
+
+def test_tiktok_lost_init_after_a_failed_attempt_is_not_confirmed_by_the_old_publish_id(live, tiktok):
+    """Issue 9, sequence 1, over HTTP: attempt 1's publish FAILED (retryable),
+    attempt 2's init went live but its answer was lost. The confirm has no
+    publish id of its own attempt to read: the post fails unknown, and TikTok
+    sees exactly two inits, never a third."""
+    from tests.fakes.tiktok import envelope
+
+    before = len(tiktok.inits())
+    tiktok.fault("POST", "/v2/post/publish/status/fetch/",
+                 Fault(status=200, body=envelope({"status": "FAILED", "fail_reason": "video_pull_failed"})))
+    post_id = schedule(live, TIKTOK)
+    deadline = time.monotonic() + 20
+    while len(inits_for(tiktok, before)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(inits_for(tiktok, before)) == 1
+    tiktok.fault("POST", VIDEO_INIT, Fault(drop=True))   # attempt 2 reaches TikTok; the answer is lost
+    post = wait_for(live, post_id, timeout=40)
+    assert post["status"] == "failed", post
+    assert post["lastError"]["code"] == "SUBMIT_OUTCOME_UNKNOWN"
+    time.sleep(2)  # nothing more goes out afterwards either
+    assert len(inits_for(tiktok, before)) == 2
