@@ -150,16 +150,6 @@ def test_the_resources_and_the_seed_are_in_the_server(endpoint, seeded):
     assert secrets.get_secret_value(SecretId=config["TIKTOK_CLIENT_SECRET_ARN"])["SecretString"]
 
 
-def test_aws_local_is_idempotent_against_a_running_server(endpoint, seeded):
-    """`AWS=server make run` beside `make aws-local` creates the same world again: it must find it."""
-    cursor = aws_world.configuration(endpoint)["CURSOR_SECRET_ARN"]
-    before = _server_client(endpoint, "secretsmanager").get_secret_value(SecretId=cursor)["SecretString"]
-    again = subprocess.run([sys.executable, "-m", "local.aws_local", "--endpoint", endpoint], cwd=ROOT,
-                           env=_clean_env(PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stderr
-    assert _server_client(endpoint, "secretsmanager").get_secret_value(SecretId=cursor)["SecretString"] == before
-
-
 def test_the_handlers_answer_the_schedule_flow_against_the_server(sam_local, endpoint):
     when = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     scheduled = sam_local.call("POST", f"/v1/content/{VIDEO}/schedule",
@@ -185,3 +175,46 @@ def test_the_handlers_answer_the_schedule_flow_against_the_server(sam_local, end
     canceled = sam_local.call("DELETE", f"/v1/scheduled-posts/{post_id}")
     assert canceled["status"] == 200 and canceled["body"]["status"] == "canceled", canceled
     assert sam_local.call("GET", f"/v1/scheduled-posts/{post_id}")["body"]["status"] == "canceled"
+
+
+def test_make_run_with_aws_server_publishes_through_the_server(endpoint, seeded):
+    """`AWS=server make run`: the local stack's AWS is the moto server, which the AWS
+    CLI can read meanwhile; the stack still fires due schedules itself."""
+    import time
+
+    from tests.support import Client
+
+    cursor = aws_world.configuration(endpoint)["CURSOR_SECRET_ARN"]
+    secret_before = _server_client(endpoint, "secretsmanager").get_secret_value(SecretId=cursor)["SecretString"]
+    port = _free_port()
+    env = {**os.environ, "AWS": "server", "AWS_ENDPOINT_URL": endpoint, "PORT": str(port), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        banner = ""
+        deadline = time.time() + 60
+        while time.time() < deadline and "scheduled-posts/<scheduledPostId>" not in banner:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line:
+                break
+            banner += line
+        assert f"moto server on {endpoint}" in banner, banner
+        # It found the world `make aws-local` made: the same cursor key, so cursors in flight stay valid.
+        secrets = _server_client(endpoint, "secretsmanager")
+        assert secrets.get_secret_value(SecretId=cursor)["SecretString"] == secret_before
+        api = Client(f"http://127.0.0.1:{port}")
+        when = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        reply = api.schedule(VIDEO, [{"socialAccountId": TIKTOK, "mode": "publish"}], when)
+        assert reply.status == 200, reply.body
+        (post_id,) = reply.body["scheduledPostIds"]
+        status = None
+        while time.time() < deadline + 30 and status != "published":
+            status = api.get(f"/v1/scheduled-posts/{post_id}").body["status"]
+            time.sleep(0.5)
+        assert status == "published"
+        rows = _server_client(endpoint, "dynamodb").scan(
+            TableName=aws_world.configuration(endpoint)["TABLE_NAME"])["Items"]
+        assert any(post_id in json.dumps(row) and "published" in json.dumps(row) for row in rows)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
