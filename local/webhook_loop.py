@@ -39,7 +39,7 @@ class WebhookLoop:
         self._stopping = threading.Event()
         self._workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-delivery")
         self._thread = threading.Thread(target=self._run, name="webhook-loop", daemon=True)
-        self._iterator: str | None = None
+        self._after: str | None = None  # sequence number of the last record read
         self._pending: list[dict[str, Any]] = []  # records the fan-out reported as failed
         self.fanned_out = 0
 
@@ -64,10 +64,7 @@ class WebhookLoop:
         key_id = aws.client("kms").create_key(Description="layers local webhook secrets")["KeyMetadata"]["KeyId"]
         os.environ.update({"WEBHOOK_QUEUE_URL": self.queue_url, "WEBHOOK_KMS_KEY_ID": key_id})
         streams = aws.client("dynamodbstreams")
-        shard = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        # Only what happens from now on: the seed raised no events.
-        self._iterator = streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard,
-                                                    ShardIteratorType="LATEST")["ShardIterator"]
+        self.shard = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
         self._thread.start()
 
     def stop(self) -> None:
@@ -93,9 +90,17 @@ class WebhookLoop:
         from layers_shared import aws
 
         streams = aws.client("dynamodbstreams")
-        answer = streams.get_records(ShardIterator=self._iterator, Limit=1000)
-        self._iterator = answer.get("NextShardIterator") or self._iterator
-        batch = self._pending + [r for r in answer.get("Records", []) if matches_filter(r)]
+        # A fresh iterator each tick, from the last record read: moto replaces a
+        # table (and its stream) with a copy when a transaction is canceled, and
+        # an iterator kept across that would read the discarded copy forever.
+        position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._after}
+                    if self._after else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=self.shard,
+                                              **position)["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+        if records:
+            self._after = records[-1]["dynamodb"]["SequenceNumber"]
+        batch = self._pending + [r for r in records if matches_filter(r)]
         if not batch:
             return
         handler = routes.load_handler(*FANOUT)
