@@ -45,6 +45,9 @@ def standalone_environment() -> dict[str, str]:
         "PUBLISH_QUEUE_URL": f"https://sqs.{aws_world.REGION}.amazonaws.com/{ACCOUNT}/layers-publish-local",
         "TOKEN_KMS_KEY_ID": "alias/layers-local-tokens",
         "CURSOR_SECRET": aws_world.LOCAL_CURSOR_SECRET,
+        # Webhooks (local/webhook_loop.py creates the real ones when the stack starts).
+        "WEBHOOK_KMS_KEY_ID": "alias/layers-local-webhook-secrets",
+        "WEBHOOK_QUEUE_URL": f"https://sqs.{aws_world.REGION}.amazonaws.com/{ACCOUNT}/layers-webhook-local",
     }
 
 
