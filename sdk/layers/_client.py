@@ -5,6 +5,7 @@ from typing import Any, Callable, Mapping
 
 from layers._resources import Content, Music, Publishing, Social
 from layers._transport import ApiResponse, Transport
+from layers.webhooks import Webhooks
 
 DEFAULT_BASE_URL = "https://api.layers.com"
 
@@ -32,6 +33,7 @@ class Layers:
         self.content = Content(self._transport)
         self.social = Social(self._transport)
         self.music = Music(self._transport)
+        self.webhooks = Webhooks(self._transport)
 
     def whoami(self) -> dict[str, Any]:
         """`{organizationId, organizationName, apiKeyId, scopes, rateLimitTier, mode}`."""
