@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from layers_shared.domain import errors as domain
+
 
 class ApiError(Exception):
     def __init__(
@@ -35,8 +37,7 @@ class ApiError(Exception):
         }
 
 
-def issue(path: str, code: str, message: str) -> dict[str, str]:
-    return {"path": path, "code": code, "message": message}
+issue = domain.issue
 
 
 def unauthenticated(message: str = "Missing or invalid API key.") -> ApiError:
@@ -47,89 +48,55 @@ def forbidden_scope(scope: str) -> ApiError:
     return ApiError(403, "FORBIDDEN_SCOPE", f"This API key lacks the '{scope}' scope.", {"requiredScope": scope})
 
 
+# The refusals below are domain errors (layers_shared/domain/errors.py) rendered
+# by the one table in layers_shared/http/errors.py; these helpers remain for code
+# that still raises the HTTP form directly.
+
+
+def _rendered(error: Any) -> ApiError:
+    from layers_shared.http.errors import to_api_error
+
+    return to_api_error(error)
+
+
 def approval_required(container_id: str, approval_status: str) -> ApiError:
-    return ApiError(
-        403,
-        "APPROVAL_REQUIRED",
-        f"Content container {container_id} is not approved.",
-        {"containerId": container_id, "approvalStatus": approval_status},
-    )
+    return _rendered(domain.ApprovalRequired(container_id, approval_status))
 
 
 def not_found(kind: str, ident: str, **extra: Any) -> ApiError:
-    return ApiError(404, "NOT_FOUND", f"{kind} {ident} was not found.", extra)
+    return _rendered(domain.NotFound(kind, ident, **extra))
 
 
 def conflict(reason: str, message: str, **extra: Any) -> ApiError:
-    return ApiError(409, "CONFLICT", message, {"reason": reason, **extra})
+    return _rendered(domain.Conflict(reason, message, **extra))
 
 
 def duplicate_id(ids: list[str]) -> ApiError:
-    return ApiError(
-        409,
-        "CONFLICT_DUPLICATE_ID",
-        "A scheduledPostId in this request already exists; pick a fresh sp_<uuid>.",
-        {"scheduledPostIds": ids},
-    )
+    return _rendered(domain.DuplicateId(ids))
 
 
 def content_rejected(container_id: str) -> ApiError:
-    return ApiError(
-        409,
-        "CONTENT_REJECTED",
-        f"Content container {container_id} was rejected; regenerate or replace it.",
-        {"containerId": container_id, "approvalStatus": "rejected"},
-    )
+    return _rendered(domain.ContentRejected(container_id))
 
 
 def idempotency_conflict() -> ApiError:
-    return ApiError(
-        409,
-        "IDEMPOTENCY_CONFLICT",
-        "This Idempotency-Key was already used with a different request.",
-    )
+    return _rendered(domain.IdempotencyConflict())
 
 
 def idempotency_in_progress() -> ApiError:
-    return ApiError(
-        409,
-        "CONFLICT",
-        "A request with this Idempotency-Key is still being processed.",
-        {"reason": "IDEMPOTENCY_IN_PROGRESS"},
-        {"Retry-After": "1"},
-    )
+    return _rendered(domain.IdempotencyInProgress())
 
 
-# A path can echo any field name, and a body can hold thousands of them: the
-# answer must stay small enough for a Lambda response and an idempotency record.
-MAX_ISSUES = 100
-MAX_ISSUE_TEXT = 256
-
-
-def _bounded(found: dict[str, str]) -> dict[str, str]:
-    return {k: v if len(v) <= MAX_ISSUE_TEXT else v[:MAX_ISSUE_TEXT] + "…" for k, v in found.items()}
+MAX_ISSUES = domain.MAX_ISSUES
+MAX_ISSUE_TEXT = domain.MAX_ISSUE_TEXT
 
 
 def validation(issues: list[dict[str, str]], message: str | None = None, **extra: Any) -> ApiError:
-    if len(issues) > MAX_ISSUES:
-        extra["issuesOmitted"] = len(issues) - MAX_ISSUES
-    issues = [_bounded(i) for i in issues[:MAX_ISSUES]]
-    if message is None:
-        first = issues[0] if issues else {"path": "", "message": "invalid request"}
-        where = first["path"] or "body"
-        message = f"Request validation failed: {where}: {first['message']}"
-        if len(issues) > 1:
-            message += f" (and {len(issues) - 1 + extra.get('issuesOmitted', 0)} more issue(s))"
-    return ApiError(422, "VALIDATION", message, {"issues": issues, **extra})
+    return _rendered(domain.ValidationFailed(issues, message, **extra))
 
 
 def not_publish_ready(social_account_id: str, mode: str, reason: str) -> ApiError:
-    return ApiError(
-        422,
-        "SOCIAL_ACCOUNT_NOT_PUBLISH_READY",
-        f"Social account {social_account_id} is not provisioned to publish in mode '{mode}' ({reason}).",
-        {"socialAccountId": social_account_id, "mode": mode, "reason": reason},
-    )
+    return _rendered(domain.NotPublishReady(social_account_id, mode, reason))
 
 
 def rate_limited(retry_after: int, endpoint_class: str) -> ApiError:
@@ -143,7 +110,8 @@ def rate_limited(retry_after: int, endpoint_class: str) -> ApiError:
 
 
 def platform_error(status: int, reason: str, message: str, **extra: Any) -> ApiError:
-    return ApiError(status, "PLATFORM_ERROR", message, {"reason": reason, **extra})
+    assert status in (502, 503), status  # the table knows these two: refused, or unavailable
+    return _rendered(domain.ProviderFailed(reason, message, unavailable=status == 503, **extra))
 
 
 def unavailable(reason: str, message: str, retry_after: int = 1) -> ApiError:

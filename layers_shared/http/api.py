@@ -22,7 +22,9 @@ from typing import Any, Callable
 from aws_lambda_powertools import Logger
 
 from layers_shared import auth, errors, ids, idempotency, ratelimit
+from layers_shared.domain.errors import DomainError
 from layers_shared.http import validation
+from layers_shared.http.errors import to_api_error
 from layers_shared.store.table import Table, fault_kind
 
 logger = Logger(service="layers-publishing")
@@ -158,7 +160,8 @@ class Endpoint:
                 else:
                     claim.abandon()
             return self._finish(response, request_id, extra_headers, started)
-        except errors.ApiError as error:
+        except (errors.ApiError, DomainError) as raised:
+            error = raised if isinstance(raised, errors.ApiError) else to_api_error(raised)
             extra_headers.update(error.headers)
             return self._finish(_error_response(error, request_id), request_id, extra_headers, started)
         except Exception as exc:
@@ -185,7 +188,8 @@ class Endpoint:
         assert self._fn is not None, "Endpoint has no handler"
         try:
             return self._fn(request)
-        except errors.ApiError as error:
+        except (errors.ApiError, DomainError) as raised:
+            error = raised if isinstance(raised, errors.ApiError) else to_api_error(raised)
             response = _error_response(error, request.request_id)
             response.headers.update(error.headers)
             return response
