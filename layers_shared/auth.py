@@ -2,6 +2,10 @@
 
 The secret is 32 random bytes, so a fast hash is the right tool (no dictionary
 to defend against); the comparison is constant-time.
+
+Every request runs this first, on a cold start too, so the stored key item is
+read as a plain dataclass, not a pydantic model: a 401 imports nothing beyond
+the table access (docs/adr/0006-cold-start.md).
 """
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from layers_shared import errors
-from layers_shared.models.entities import ApiKey
-from layers_shared.store import items, keys
+from layers_shared.store import keys
 from layers_shared.store.table import Table
 
 _KEY = re.compile(r"^lp_(live|test)_([A-Z0-9]{16})_(.+)$")
@@ -45,6 +49,32 @@ class Principal:
         return WILDCARD in self.scopes or scope in self.scopes
 
 
+@dataclass(frozen=True)
+class StoredKey:
+    """The `KEY#<keyId>` item, as the seed (`models.entities.ApiKey`) writes it."""
+
+    keyId: str
+    env: str
+    secretHash: str
+    organizationId: str
+    ownerUserId: str | None = None
+    scopes: tuple[str, ...] = ()
+    revoked: bool = False
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> StoredKey | None:
+        """None when there is no item; ValueError (a 500, as before) when it is malformed."""
+        if item is None:
+            return None
+        text = {name: item.get(name) for name in ("keyId", "env", "secretHash", "organizationId")}
+        owner, scopes, revoked = item.get("ownerUserId"), item.get("scopes", []), item.get("revoked", False)
+        if (not all(isinstance(v, str) for v in text.values()) or text["env"] not in ("live", "test")
+                or not (owner is None or isinstance(owner, str)) or not isinstance(revoked, bool)
+                or not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)):
+            raise ValueError(f"malformed API key item {item.get('PK')!r}")
+        return cls(**text, ownerUserId=owner, scopes=tuple(scopes), revoked=revoked)
+
+
 def parse_key(raw: str) -> ParsedKey | None:
     match = _KEY.match(raw or "")
     if not match:
@@ -72,7 +102,7 @@ def authenticate(headers: dict[str, str], table: Table) -> Principal:
     if parsed is None:
         raise errors.unauthenticated()
     record = table.get(keys.api_key(parsed.key_id))
-    key = items.from_item(ApiKey, record)
+    key = StoredKey.from_item(record)
     if key is None or key.revoked or key.env != parsed.env:
         raise errors.unauthenticated()
     if not hmac.compare_digest(key.secretHash, hash_secret(parsed.secret)):

@@ -1,10 +1,12 @@
 """Entities as partners see them (UTC `Z` instants, no internal fields)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layers_shared.clock import to_wire
-from layers_shared.models.entities import Container, MusicTrack, ScheduledPost
+
+if TYPE_CHECKING:  # annotations only: no pydantic model is built to import a view
+    from layers_shared.models.entities import Container, MusicTrack, ScheduledPost
 
 
 def scheduled_post(post: ScheduledPost) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """POST /v1/content/{containerId}/approve — body {note?}; promotes a stashed schedule."""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.services import approval
 
 SETTINGS = settings.load(*settings.SLOT_TRIGGER)  # cold start: refuses to run without its configuration
 endpoint = Endpoint("POST", "/v1/content/{containerId}/approve", scope="content:approve", idempotent=True,
@@ -10,6 +9,8 @@ endpoint = Endpoint("POST", "/v1/content/{containerId}/approve", scope="content:
 
 @endpoint.handle
 def approve(req: Request) -> Response:
+    from layers_shared.services import approval  # the use case loads on the first request past auth (ADR 0006)
+
     return approval.approve(req)
 
 

@@ -1,7 +1,6 @@
 """DELETE /v1/scheduled-posts/{scheduledPostId}"""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.services import posts
 
 SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("DELETE", "/v1/scheduled-posts/{scheduledPostId}", scope="publish:write",
@@ -10,6 +9,8 @@ endpoint = Endpoint("DELETE", "/v1/scheduled-posts/{scheduledPostId}", scope="pu
 
 @endpoint.handle
 def cancel(req: Request) -> Response:
+    from layers_shared.services import posts  # the use case loads on the first request past auth (ADR 0006)
+
     return posts.cancel(req)
 
 

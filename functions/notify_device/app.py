@@ -1,7 +1,6 @@
 """POST /v1/content/{containerId}/notify-device"""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.services import notify
 
 SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("POST", "/v1/content/{containerId}/notify-device", scope="publish:write", idempotent=True,
@@ -10,6 +9,8 @@ endpoint = Endpoint("POST", "/v1/content/{containerId}/notify-device", scope="pu
 
 @endpoint.handle
 def notify_device(req: Request) -> Response:
+    from layers_shared.services import notify  # the use case loads on the first request past auth (ADR 0006)
+
     return notify.notify_device(req)
 
 

@@ -1,7 +1,6 @@
 """POST /v1/content/{containerId}/publish"""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.services import scheduling
 
 SETTINGS = settings.load(*settings.INVOKE_PUBLISHER, *settings.CREATOR_INFO_READER)  # cold start: refuses to run without its configuration
 endpoint = Endpoint("POST", "/v1/content/{containerId}/publish", scope="publish:write", idempotent=True,
@@ -10,6 +9,8 @@ endpoint = Endpoint("POST", "/v1/content/{containerId}/publish", scope="publish:
 
 @endpoint.handle
 def publish(req: Request) -> Response:
+    from layers_shared.services import scheduling  # the use case loads on the first request past auth (ADR 0006)
+
     return scheduling.schedule(req, publish_now=True)
 
 

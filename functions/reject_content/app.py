@@ -1,7 +1,6 @@
 """POST /v1/content/{containerId}/reject — body {reason}; drops a stashed schedule."""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.services import approval
 
 SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("POST", "/v1/content/{containerId}/reject", scope="content:approve", idempotent=True)
@@ -9,6 +8,8 @@ endpoint = Endpoint("POST", "/v1/content/{containerId}/reject", scope="content:a
 
 @endpoint.handle
 def reject(req: Request) -> Response:
+    from layers_shared.services import approval  # the use case loads on the first request past auth (ADR 0006)
+
     return approval.reject(req)
 
 

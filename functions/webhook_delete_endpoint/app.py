@@ -1,7 +1,6 @@
 """DELETE /v1/webhook-endpoints/{endpointId}"""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.webhooks import service
 
 SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("DELETE", "/v1/webhook-endpoints/{endpointId}", scope="webhooks:write", idempotent=True,
@@ -10,6 +9,8 @@ endpoint = Endpoint("DELETE", "/v1/webhook-endpoints/{endpointId}", scope="webho
 
 @endpoint.handle
 def delete(req: Request) -> Response:
+    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+
     return service.delete(req)
 
 

@@ -1,7 +1,6 @@
 """GET /v1/webhook-endpoints/{endpointId}"""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.webhooks import service
 
 SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("GET", "/v1/webhook-endpoints/{endpointId}", scope="webhooks:read")
@@ -9,6 +8,8 @@ endpoint = Endpoint("GET", "/v1/webhook-endpoints/{endpointId}", scope="webhooks
 
 @endpoint.handle
 def get(req: Request) -> Response:
+    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+
     return service.get(req)
 
 

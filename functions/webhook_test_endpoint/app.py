@@ -1,7 +1,6 @@
 """POST /v1/webhook-endpoints/{endpointId}/test"""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.webhooks import service
 
 SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("POST", "/v1/webhook-endpoints/{endpointId}/test", scope="webhooks:write", idempotent=True,
@@ -10,6 +9,8 @@ endpoint = Endpoint("POST", "/v1/webhook-endpoints/{endpointId}/test", scope="we
 
 @endpoint.handle
 def test(req: Request) -> Response:
+    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+
     return service.test(req)
 
 

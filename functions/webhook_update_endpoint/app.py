@@ -1,7 +1,6 @@
 """PATCH /v1/webhook-endpoints/{endpointId}"""
 from layers_shared import settings
 from layers_shared.http.api import Endpoint, Request, Response
-from layers_shared.webhooks import service
 
 SETTINGS = settings.load()  # cold start: refuses to run without its configuration
 endpoint = Endpoint("PATCH", "/v1/webhook-endpoints/{endpointId}", scope="webhooks:write", idempotent=True)
@@ -9,6 +8,8 @@ endpoint = Endpoint("PATCH", "/v1/webhook-endpoints/{endpointId}", scope="webhoo
 
 @endpoint.handle
 def update(req: Request) -> Response:
+    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+
     return service.update(req)
 
 

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from layers_shared import errors
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+# pydantic is imported by the first body validated, not by every request's
+# pipeline (`parse_json`): a 401 needs none of it (docs/adr/0006-cold-start.md).
 
 M = TypeVar("M")
 
@@ -88,6 +92,8 @@ def _has_lone_surrogate(raw: str, value: Any) -> bool:
 
 def validate(model: type[M], data: Any, prefix: str = "") -> tuple[M | None, list[dict[str, str]]]:
     """Validate without raising: the model or the issues found."""
+    from pydantic import BaseModel, TypeAdapter, ValidationError
+
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_validate(data), []
