@@ -8,11 +8,15 @@ with one GetItem and answers 401. Beside it, the floor: a cold process doing
 tiny HTTP stub (`AWS_ENDPOINT_URL`) that answers every DynamoDB call with
 `{}` -- no moto, so the stub costs the same on both sides.
 
-Runs are interleaved (function, floor, next function, floor, ...) so load
-from other processes on the machine lands on both; each function's ratio is
-the median of its runs over the median of the floor runs next to them.
+Runs are interleaved (function, floor, next function, floor, ...; the
+order within a pair alternates) so load from other processes on the machine
+lands on both; each function's ratio is the median of its paired ratios
+(run / the floor run next to it), which cancels the load drifting between
+pairs better than a ratio of medians. The ms figures are plain medians.
 Times are in-process (`perf_counter` from before the first import to the
-answer), so interpreter start-up, the same on both sides, is left out.
+answer), so interpreter start-up, the same on both sides, is left out;
+`cpu_ratio` is the same ratio in process CPU time, which a loaded machine
+disturbs less (a cross-check, not the goal).
 
     make bench   (or: PYTHONPATH=. .venv/bin/python bench/bench_cold_start.py)
     BENCH_COLD_RUNS=7 BENCH_COLD_ONLY=whoami,schedule_content  to narrow it
@@ -36,7 +40,7 @@ NOT_API = {"publisher", "webhook_delivery", "webhook_fanout"}
 
 _FUNCTION = """\
 import json, sys, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import app
 t1 = time.perf_counter()
 event = json.loads(sys.argv[1]) if sys.argv[1] else None
@@ -46,19 +50,19 @@ if event is None:
              "Authorization": "Bearer lp_test_BENCHUNKNOWN0001_not-a-key", "Content-Type": "application/json",
              "Idempotency-Key": "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999"}, "body": "{}"}
 answer = app.handler(event, None)
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 assert answer["statusCode"] == 401, answer
-print(json.dumps({"import": t1 - t0, "answer": t2 - t0}))
+print(json.dumps({"import": t1 - t0, "answer": t2 - t0, "cpu": c2 - c0}))
 """
 
 _FLOOR = """\
 import json, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import boto3
 client = boto3.client("dynamodb")
 client.get_item(TableName="layers-local", Key={"PK": {"S": "KEY#X"}, "SK": {"S": "KEY#X"}})
-t2 = time.perf_counter()
-print(json.dumps({"answer": t2 - t0}))
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"answer": t2 - t0, "cpu": c2 - c0}))
 """
 
 
@@ -121,35 +125,45 @@ def cold_first_answer(names: list[str] | None = None) -> dict[str, object]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = _environment(f"http://127.0.0.1:{server.server_address[1]}")
     events = {n: _event(n) for n in names}
-    samples: dict[str, dict[str, list[float]]] = {n: {"import": [], "answer": [], "floor": []} for n in names}
+    keys = ("import", "answer", "floor", "ratio", "cpu_ratio")
+    samples: dict[str, dict[str, list[float]]] = {n: {k: [] for k in keys} for n in names}
     try:
         _run(_FLOOR, [], ROOT, env)  # warm-up: bytecode caches and the page cache
         for n in names:
             _run(_FUNCTION, [events[n]], ROOT / "functions" / n, env)
-        for _ in range(RUNS):
-            for n in names:
-                fn = _run(_FUNCTION, [events[n]], ROOT / "functions" / n, env)
-                floor = _run(_FLOOR, [], ROOT, env)
-                samples[n]["import"].append(fn["import"])
-                samples[n]["answer"].append(fn["answer"])
-                samples[n]["floor"].append(floor["answer"])
+        for i in range(RUNS):
+            for j, n in enumerate(names):
+                if (i + j) % 2:
+                    floor = _run(_FLOOR, [], ROOT, env)
+                    fn = _run(_FUNCTION, [events[n]], ROOT / "functions" / n, env)
+                else:
+                    fn = _run(_FUNCTION, [events[n]], ROOT / "functions" / n, env)
+                    floor = _run(_FLOOR, [], ROOT, env)
+                got = samples[n]
+                got["import"].append(fn["import"])
+                got["answer"].append(fn["answer"])
+                got["floor"].append(floor["answer"])
+                got["ratio"].append(fn["answer"] / floor["answer"])
+                got["cpu_ratio"].append(fn["cpu"] / floor["cpu"])
     finally:
         server.shutdown()
         server.server_close()
     result: dict[str, object] = {}
     for n in names:
-        med = {k: statistics.median(v) * 1000 for k, v in samples[n].items()}
-        result[n] = {"import_ms": round(med["import"], 1), "first_answer_ms": round(med["answer"], 1),
-                     "floor_ms": round(med["floor"], 1), "ratio": round(med["answer"] / med["floor"], 2)}
+        med = {k: statistics.median(v) for k, v in samples[n].items()}
+        result[n] = {"import_ms": round(med["import"] * 1000, 1), "first_answer_ms": round(med["answer"] * 1000, 1),
+                     "floor_ms": round(med["floor"] * 1000, 1), "ratio": round(med["ratio"], 2),
+                     "cpu_ratio": round(med["cpu_ratio"], 2)}
     ratios = [r["ratio"] for r in result.values()]  # type: ignore[index]
     return {"runs": RUNS, "goal_ratio": GOAL, "max_ratio": max(ratios), "min_ratio": min(ratios),
             "all_within_goal": max(ratios) <= GOAL, "functions": result}
 
 
 def _table(result: dict[str, object]) -> str:
-    rows = [f"{'function':28} {'import':>8} {'answer':>8} {'floor':>8} {'ratio':>6}"]
+    rows = [f"{'function':28} {'import':>8} {'answer':>8} {'floor':>8} {'ratio':>6} {'cpu':>6}"]
     for n, r in result["functions"].items():  # type: ignore[union-attr]
-        rows.append(f"{n:28} {r['import_ms']:8.1f} {r['first_answer_ms']:8.1f} {r['floor_ms']:8.1f} {r['ratio']:6.2f}")
+        rows.append(f"{n:28} {r['import_ms']:8.1f} {r['first_answer_ms']:8.1f} {r['floor_ms']:8.1f} "
+                    f"{r['ratio']:6.2f} {r['cpu_ratio']:6.2f}")
     rows.append(f"max ratio {result['max_ratio']} (goal <= {GOAL}), medians of {result['runs']} cold processes, ms")
     return "\n".join(rows)
 
