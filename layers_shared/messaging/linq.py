@@ -9,9 +9,12 @@ semantics on a duplicate are not documented.
 Linq's read model does not echo `idempotency_key` (it is not in the v3
 `Message` schema), so a message is recognised by that field when present, else
 by its parts. Parts are known for what this instance sent; a caller in a later
-invocation passes them to `find_chat` / `has_message` (`parts=`), together with
-`not_before`, the time of its first attempt as it recorded it: an identical
-message from before that (an earlier notify in the same reused chat) is not ours.
+invocation passes them to `find_chat` / `has_message` (`parts=`). An identical
+message from an earlier notify in the same reused chat is not ours: the caller
+passes `after`, a message id it saw in the chat before its send, and only
+messages listed before it (newer: pages come newest first, platform-apis.md
+§3.4 and the fake) count. Without one, `not_before` (its recorded first
+attempt) bounds the read by time instead.
 """
 from __future__ import annotations
 
@@ -21,14 +24,14 @@ import os
 import posixpath
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, unquote, urlparse
 
 from layers_shared.http_client import HttpClient, HttpResponse, NotSent, OutcomeUnknown
 from layers_shared.messaging.port import (
-    Message, Part, ProviderRejected, ProviderUnavailable, SendOutcomeUnknown, SentChat,
+    CHAT_START, Message, Part, ProviderRejected, ProviderUnavailable, SendOutcomeUnknown, SentChat,
 )
 from layers_shared.secrets import managed
 
@@ -172,7 +175,7 @@ class LinqAdapter:
 
         return self._submit("/chats", body, parse, confirm)
 
-    def send(self, chat_id: str, message: Message) -> str:
+    def send(self, chat_id: str, message: Message, *, after: str | None = None) -> str:
         self._remember(message)
         started = _utcnow()
         body = {"message": _content(message)}
@@ -182,18 +185,26 @@ class LinqAdapter:
             return str(sent["id"]) if isinstance(sent, dict) and sent.get("id") else None
 
         def confirm() -> str | None:
-            return self._find_message(chat_id, message.idempotency_key, message.parts, started)
+            return self._find_message(chat_id, message.idempotency_key, message.parts, started, after)
 
         return self._submit(f"/chats/{_seg(chat_id)}/messages", body, parse, confirm)
 
+    def latest_message(self, chat_id: str) -> str:
+        """The chat's newest message id (CHAT_START when it has none, or is gone:
+        then the send that follows answers 404 and the caller opens a new chat)."""
+        data = self._get(f"/chats/{_seg(chat_id)}/messages", {"limit": 1})
+        messages = data.get("messages") if isinstance(data, dict) else None
+        first = messages[0] if isinstance(messages, list) and messages else None
+        return str(first["id"]) if isinstance(first, dict) and first.get("id") else CHAT_START
+
     def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None,
-                  not_before: datetime | None = None) -> str | None:
-        found = self._locate(to, first_idempotency_key, parts, not_before)
+                  not_before: datetime | None = None, after: Mapping[str, str] | None = None) -> str | None:
+        found = self._locate(to, first_idempotency_key, parts, not_before, after)
         return found[0] if found else None
 
     def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None,
-                    not_before: datetime | None = None) -> bool:
-        return self._find_message(chat_id, idempotency_key, parts, not_before) is not None
+                    not_before: datetime | None = None, after: str | None = None) -> bool:
+        return self._find_message(chat_id, idempotency_key, parts, not_before, after) is not None
 
     def sender_number(self) -> str:
         """`LINQ_FROM_NUMBER`, else the first of the partner's numbers (decisions.md)."""
@@ -283,24 +294,32 @@ class LinqAdapter:
 
     # --- reading back ---------------------------------------------------------------------------
 
-    def _locate(self, to: str, key: str, parts: Sequence[Part] | None,
-                not_before: datetime | None) -> tuple[str, str] | None:
-        """(chat id, message id) of our message `key` in a chat with `to`, if any."""
+    def _locate(self, to: str, key: str, parts: Sequence[Part] | None, not_before: datetime | None,
+                after: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+        """(chat id, message id) of our message `key` in a chat with `to`, if any.
+        `after` bounds the chats the caller knew a position in; the rest by time."""
         query = {"from": self.sender_number(), "limit": self.page_limit}
         for chat in self._pages("/chats", "chats", query):
             if not isinstance(chat, dict) or not chat.get("id") or not _has_handle(chat, to):
                 continue
-            message_id = self._find_message(str(chat["id"]), key, parts, not_before)
+            message_id = self._find_message(str(chat["id"]), key, parts, not_before,
+                                            (after or {}).get(str(chat["id"])))
             if message_id:
                 return str(chat["id"]), message_id
         return None
 
     def _find_message(self, chat_id: str, key: str, parts: Sequence[Part] | None,
-                      not_before: datetime | None) -> str | None:
+                      not_before: datetime | None, after: str | None = None) -> str | None:
         expected = tuple(parts) if parts is not None else self._parts_by_key.get(key)
         path = f"/chats/{_seg(chat_id)}/messages"
         for message in self._pages(path, "messages", {"limit": self.page_limit}):
-            if isinstance(message, dict) and _is_ours(message, key, expected, not_before):
+            if not isinstance(message, dict):
+                continue
+            if after is not None and str(message.get("id") or "") == after:
+                return None  # newest first: the rest was in the chat before our send
+            # A position makes the time bound moot, and a time bound would miss our
+            # own message whenever Linq's clock runs behind ours.
+            if _is_ours(message, key, expected, None if after is not None else not_before):
                 return str(message.get("id") or "") or None
         return None
 

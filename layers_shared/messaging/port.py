@@ -5,15 +5,22 @@ idempotency key, and a send whose answer was lost raises `SendOutcomeUnknown`:
 the caller confirms with `find_chat` / `has_message` before anything is resent.
 Providers that do not echo idempotency keys when read (Linq) match on `parts`,
 and parts alone cannot tell this send from an identical older one in a reused
-chat (yesterday's caption of the same container): so a read-back also takes
-`not_before`, the caller's recorded first attempt, and only a message sent at or
-after it (less the adapter's small clock-skew allowance) counts as found.
+chat (yesterday's caption, or the same container texted seconds ago by
+another request). So a read-back is bounded by the chat's position: `after`
+is the id of a message the caller saw in the chat before its send
+(`latest_message`, or its own previous message), and only messages listed
+after it count (docs/adr/0056). Without a position, `not_before` (the caller's
+recorded first attempt, less the adapter's clock-skew allowance) bounds it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, Sequence
+from typing import Literal, Mapping, Protocol, Sequence
+
+# A position before every message of a chat: `latest_message` of an empty chat.
+# Not a provider id (Linq's are UUIDs), so it is never met while reading.
+CHAT_START = "chat-start"
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,12 @@ class SendOutcomeUnknown(Exception):
 class MessagingPort(Protocol):
     def create_chat(self, to: str, first: Message) -> SentChat: ...
 
-    def send(self, chat_id: str, message: Message) -> str: ...
+    def send(self, chat_id: str, message: Message, *, after: str | None = None) -> str: ...
+
+    def latest_message(self, chat_id: str) -> str: ...
 
     def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None,
-                  not_before: datetime | None = None) -> str | None: ...
+                  not_before: datetime | None = None, after: Mapping[str, str] | None = None) -> str | None: ...
 
     def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None,
-                    not_before: datetime | None = None) -> bool: ...
+                    not_before: datetime | None = None, after: str | None = None) -> bool: ...

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from layers_shared.messaging.port import Message, Part, ProviderRejected, SentChat
+from layers_shared.messaging.port import CHAT_START, Message, Part, ProviderRejected, SentChat
 
 REJECTED_SUFFIX = "0000"
 REJECTED_MESSAGE = "Destination rejected by carrier (sandbox)"
@@ -60,7 +60,7 @@ class SandboxMessenger:
         self._report(delivery)
         return SentChat(chat_id, [delivery.message_id])
 
-    def send(self, chat_id: str, message: Message) -> str:
+    def send(self, chat_id: str, message: Message, *, after: str | None = None) -> str:
         with _chat_lock:
             phone = _chat_phones.get(chat_id)
         if phone is None:
@@ -80,15 +80,20 @@ class SandboxMessenger:
         return delivery.message_id
 
     # Idempotency keys are per send record and the sandbox matches on them
-    # alone, so an older message can never pass for this one: `not_before` is moot.
+    # alone, so an older message can never pass for this one: `not_before` and `after` are moot.
+    def latest_message(self, chat_id: str) -> str:
+        with self._lock:
+            found = [d for d in self.deliveries if d.chat_id == chat_id]
+        return found[-1].message_id if found else CHAT_START
+
     def find_chat(self, to: str, first_idempotency_key: str, *, parts: Sequence[Part] | None = None,
-                  not_before: datetime | None = None) -> str | None:
+                  not_before: datetime | None = None, after: Mapping[str, str] | None = None) -> str | None:
         with self._lock:
             found = self._find(to, first_idempotency_key)
         return found.chat_id if found else None
 
     def has_message(self, chat_id: str, idempotency_key: str, *, parts: Sequence[Part] | None = None,
-                    not_before: datetime | None = None) -> bool:
+                    not_before: datetime | None = None, after: str | None = None) -> bool:
         with self._lock:
             return self._in_chat(chat_id, idempotency_key) is not None
 

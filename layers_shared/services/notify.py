@@ -10,8 +10,10 @@ first provider call and updated after each accepted message, naming the next
 message as being attempted before it is sent; a retry of the same request
 continues from it. A message that may have reached the provider (a lost
 answer, or an attempt the record never heard back from) is confirmed by a read,
-never resent blindly, and the read only accepts what was sent after this
-request's first attempt: the chat is reused, older identical texts are not ours.
+never resent blindly. The chat is reused, so an identical text from an earlier
+request (yesterday's, or one seconds ago) is not ours: before its first send
+into an existing chat a request records the chat's newest message id, and a
+read only accepts what comes after it, or after its own previous message.
 """
 from __future__ import annotations
 
@@ -38,6 +40,9 @@ from layers_shared.store import keys, repo
 from layers_shared.store.table import Table
 
 log = logging.getLogger(__name__)
+
+# Stored for a message whose provider id we never learnt: no position in the chat.
+UNKNOWN_IDS = frozenset({"accepted", "confirmed-by-read"})
 
 UNCONFIRMED_ERROR = ("The SMS provider did not answer and the message could not be confirmed by reading the "
                      "chat back; it was not resent.")
@@ -121,21 +126,32 @@ class Delivery:
         self.key = records.record_key(principal.organization_id, container.id, phone, scope)
         self.token = secrets.token_hex(16)
         self._replaces: str | None = None  # a stored chat id the provider no longer knows
-        self._not_before: datetime | None = None  # read-backs ignore what was sent before this request
+        self._not_before: datetime | None = None  # bounds read-backs that have no position in a chat
+        self._position: tuple[str, str] | None = None  # (chat id, its newest message before our first send)
+        self._ids: dict[int, str] = {}  # accepted message index -> provider id
 
     def run(self) -> Response:
         planned = handoff.plan(self.container, instructions_for(self.table, self.container))
-        record, created = records.open_record(self.table, self.key, {
+        stored = records.stored_chat(self.table, self.provider, self.principal.organization_id, self.phone)
+        fresh: dict[str, Any] = {
             "id": str(uuid.uuid4()), "organizationId": self.principal.organization_id,
             "containerId": self.container.id, "phoneNumber": self.phone, "provider": self.provider,
             "apiKeyId": self.principal.key_id, "plan": planned,
-        }, self.token)
+        }
+        if stored:
+            # The chat's position goes in the write that records the first attempt, so
+            # a record that names an attempt into an existing chat always has one. It
+            # is only used if that put creates the record (a retry keeps its own).
+            fresh.update(markerChatId=stored, chatMarker=self._latest(stored))
+        record, created = records.open_record(self.table, self.key, fresh, self.token)
         progress = Progress.of(record, resumed=not created)
         self._not_before = records.first_attempt(record)
+        self._position = records.position(record)
+        self._ids = dict(progress.accepted)
         if record.get("status") == records.SENT:
             return self._sent(progress.chat_id or "")
         try:
-            chat_id = self._send_remaining(record["id"], record.get("plan") or planned, progress)
+            chat_id = self._send_remaining(record["id"], record.get("plan") or planned, progress, stored)
         except errors.ApiError:
             raise
         except BaseException:
@@ -147,11 +163,12 @@ class Delivery:
 
     # --- the messages ---------------------------------------------------------------------------
 
-    def _send_remaining(self, record_id: str, planned: list[list[dict[str, str]]], progress: Progress) -> str:
+    def _send_remaining(self, record_id: str, planned: list[list[dict[str, str]]], progress: Progress,
+                        stored: str | None) -> str:
         chat_id = progress.chat_id
         from_store = False
         if chat_id is None and MEDIA in progress.remaining():
-            chat_id = records.stored_chat(self.table, self.provider, self.principal.organization_id, self.phone)
+            chat_id = stored
             from_store = chat_id is not None
         remaining = progress.remaining()
         for index in remaining:
@@ -162,7 +179,7 @@ class Delivery:
                 # one): read first, send only if it is confirmed absent.
                 # No chat in the record means that attempt was a chat creation: look for it by phone.
                 creating = index == MEDIA and progress.chat_id is None
-                found = self._read_back(None if creating else chat_id, message, creating=creating)
+                found = self._read_back(index, None if creating else chat_id, message, creating=creating)
                 if found is None:
                     self._fail_unconfirmed(index, None if creating else chat_id)
                 if found:
@@ -180,7 +197,8 @@ class Delivery:
             if not creating:
                 assert chat_id is not None
                 try:
-                    found = (chat_id, self.port.send(chat_id, message))
+                    after = self._after(index, chat_id) or self._take_position(chat_id)
+                    found = (chat_id, self.port.send(chat_id, message, after=after))
                 except ProviderRejected as exc:
                     if not (index == MEDIA and from_store and exc.status == 404):
                         raise
@@ -197,7 +215,7 @@ class Delivery:
                                         f"The SMS provider rejected message {index} of 3: {exc.message}",
                                         providerError=exc.message, acceptedMessages=index - 1) from None
         except SendOutcomeUnknown:
-            read = self._read_back(chat_id, message, creating=creating)
+            read = self._read_back(index, chat_id, message, creating=creating)
             if not read:
                 self._fail_unconfirmed(index, chat_id)
             found = read  # type: ignore[assignment]
@@ -214,6 +232,7 @@ class Delivery:
         if chat_id is None and index == MEDIA:  # a create confirmed by reading
             chat_id = self._new_chat(found_chat)
         chat_id = chat_id or found_chat
+        self._ids[index] = message_id or "accepted"
         records.mark_accepted(self.table, self.key, self.token, index, message_id or "accepted",
                               chat_id=chat_id if index == MEDIA else None, last=last)
         return chat_id
@@ -223,17 +242,54 @@ class Delivery:
                               replaces=self._replaces)
         return chat_id  # this request's messages stay in the chat its first message went to
 
-    def _read_back(self, chat_id: str | None, message: Message, *, creating: bool) -> tuple[str, str] | None | bool:
+    def _after(self, index: int, chat_id: str) -> str | None:
+        """Where in the chat message `index` can start: after our own previous
+        message when its id is known (tighter), else after the recorded position."""
+        previous = self._ids.get(index - 1)
+        if previous and previous not in UNKNOWN_IDS:
+            return previous
+        if self._position and self._position[0] == chat_id:
+            return self._position[1]
+        return None
+
+    def _latest(self, chat_id: str) -> str:
+        """The position read before any record exists: nothing to mark failed."""
+        try:
+            return self.port.latest_message(chat_id)
+        except ProviderRejected as exc:
+            raise errors.platform_error(502, "PROVIDER_REJECTED",
+                                        f"The SMS provider rejected message 1 of 3: {exc.message}",
+                                        providerError=exc.message, acceptedMessages=0) from None
+        except ProviderUnavailable:
+            raise errors.platform_error(503, "SMS_PROVIDER_UNAVAILABLE",
+                                        "The SMS provider is unavailable; retry later.") from None
+
+    def _take_position(self, chat_id: str) -> str:
+        """A send into a chat the record has no position in (a chat stored since
+        our first attempt, which was a chat creation; records older than markers):
+        read and record one first. Nothing of this message can be there yet (a
+        maybe-sent one was read back before), so what matches after it is ours."""
+        marker = self.port.latest_message(chat_id)
+        records.mark_position(self.table, self.key, self.token, chat_id, marker)
+        self._position = (chat_id, marker)
+        return marker
+
+    def _read_back(self, index: int, chat_id: str | None, message: Message, *,
+                   creating: bool) -> tuple[str, str] | None | bool:
         """(chat id, message id) when the message is found; False when the read
         says it is not there; None when the read itself failed."""
         try:
             if creating:
+                # By phone: the chat we know a position in is bounded by it (a first
+                # send into the stored chat, since gone or never answered); a chat
+                # created since has no position, only the time bound (ADR 0056).
                 found_chat = self.port.find_chat(self.phone, message.idempotency_key, parts=message.parts,
-                                                 not_before=self._not_before)
+                                                 not_before=self._not_before,
+                                                 after=dict([self._position]) if self._position else None)
                 return (found_chat, "confirmed-by-read") if found_chat else False
             assert chat_id is not None
             found = self.port.has_message(chat_id, message.idempotency_key, parts=message.parts,
-                                          not_before=self._not_before)
+                                          not_before=self._not_before, after=self._after(index, chat_id))
             return (chat_id, "confirmed-by-read") if found else False
         except (ProviderRejected, ProviderUnavailable, SendOutcomeUnknown) as exc:
             log.warning("notify read-back failed: %s", type(exc).__name__)

@@ -8,8 +8,12 @@
   its way to the provider. It is written before that message is sent, in the
   same write that records the previous one as accepted (the put, for message
   1), so a process that dies between a send and its record update still leaves
-  it behind; a retry reads that message back before sending it. `firstAttemptAt`
-  bounds every read-back: nothing sent before it can be this request's.
+  it behind; a retry reads that message back before sending it.
+- The chat position (`markerChatId`, `chatMarker`): the newest message id of a
+  reused chat, read and written here before this request's first send into
+  it. Read-backs only accept what comes after it (or after this request's own
+  previous message). `firstAttemptAt` bounds only what has no position: the
+  look-up by phone after a lost chat creation, and records older than markers.
 - The chat id, one per (provider, organization, phone): `providerChatId`.
 
 Each function is one AWS call, except `open` when the record already exists.
@@ -127,6 +131,21 @@ def mark_failed(table: Table, key: dict[str, str], token: str, status: str, *, p
                         names={"#st": "status"})
     except errors.ApiError:
         pass  # another invocation took over; what it writes wins
+
+
+def mark_position(table: Table, key: dict[str, str], token: str, chat_id: str, marker: str) -> None:
+    """The chat's newest message before this request sends into it. Written
+    before that send, so a record that may have a message in the chat always
+    tells a retry where in the chat its messages start."""
+    _guarded_update(table, key, "SET markerChatId = :chat, chatMarker = :marker, updatedAt = :now",
+                    {":chat": chat_id, ":marker": marker, ":tok": token, ":now": clock.to_storage(clock.now())})
+
+
+def position(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(chat id, marker) when the record holds one."""
+    if record.get("markerChatId") and record.get("chatMarker"):
+        return str(record["markerChatId"]), str(record["chatMarker"])
+    return None
 
 
 def first_attempt(record: dict[str, Any]) -> datetime | None:

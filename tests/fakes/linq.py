@@ -52,6 +52,7 @@ class Fault:
     retry_after: str | None = None
     after_accept: bool = False         # process the request (store the message) first
     hang_seconds: float | None = None  # "timeout after accepting": store, then stay silent
+    skip: int = 0                      # let this many matching requests through first
 
 
 @dataclass
@@ -136,11 +137,14 @@ class FakeLinq:
     # --- scripting ------------------------------------------------------------------------------
 
     def fail_next(self, method: str, route: str, *, status: int, times: int = 1, code: int | None = None,
-                  message: str | None = None, retry_after: str | None = None, after_accept: bool = False) -> None:
-        """The next `times` matching requests answer `status` (after storing, if `after_accept`)."""
+                  message: str | None = None, retry_after: str | None = None, after_accept: bool = False,
+                  skip: int = 0) -> None:
+        """The next `times` matching requests answer `status` (after storing, if `after_accept`),
+        once `skip` matching ones went through."""
         with self._lock:
             self._faults.append(Fault(method.upper(), re.compile(route), times, status=status, code=code,
-                                      message=message, retry_after=retry_after, after_accept=after_accept))
+                                      message=message, retry_after=retry_after, after_accept=after_accept,
+                                      skip=skip))
 
     def hang_after_accept(self, method: str, route: str, *, seconds: float, times: int = 1) -> None:
         """The next matching requests are processed, then answered only after `seconds` (past the client's timeout)."""
@@ -184,6 +188,9 @@ class FakeLinq:
         with self._lock:
             for fault in self._faults:
                 if fault.method == method and fault.remaining > 0 and fault.pattern.fullmatch(path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.remaining -= 1
                     return fault
         return None

@@ -315,11 +315,11 @@ def test_a_retry_after_a_partial_send_sends_only_the_rest(api, monkeypatch):
     original = SandboxMessenger.send
     refused: list[str] = []
 
-    def refuse_the_instructions(self, chat_id, message):
+    def refuse_the_instructions(self, chat_id, message, **kw):
         if message.idempotency_key.endswith("-3") and not refused:
             refused.append(message.idempotency_key)
             raise ProviderRejected("Temporarily refused (test)", status=400)
-        return original(self, chat_id, message)
+        return original(self, chat_id, message, **kw)
 
     monkeypatch.setattr(SandboxMessenger, "send", refuse_the_instructions)
     first = notify(api, VIDEO, {"phoneNumber": phone}, idem=idem)

@@ -57,11 +57,14 @@ class Interrupting:
         self._maybe(first, False)
         return sent
 
-    def send(self, chat_id: str, message: Message) -> str:
+    def send(self, chat_id: str, message: Message, **kw: Any) -> str:
         self._maybe(message, True)
-        sent = self.inner.send(chat_id, message)
+        sent = self.inner.send(chat_id, message, **kw)
         self._maybe(message, False)
         return sent
+
+    def latest_message(self, chat_id: str) -> str:
+        return self.inner.latest_message(chat_id)
 
     def find_chat(self, *args: Any, **kw: Any) -> Any:
         return self.inner.find_chat(*args, **kw)
