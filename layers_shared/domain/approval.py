@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from layers_shared import errors
+from layers_shared.domain.errors import Conflict, ContentRejected, DomainError
 from layers_shared.models.entities import Container
 
 Move = Literal["decide", "already"]
 
 
-def not_pending(container: Container, action: str) -> errors.ApiError:
-    return errors.conflict(
+def not_pending(container: Container, action: str) -> Conflict:
+    return Conflict(
         "NOT_PENDING",
         f"Content container {container.id} is '{container.approvalStatus}'; only a pending container can be {action}.",
         containerId=container.id, approvalStatus=container.approvalStatus,
@@ -28,13 +28,13 @@ def approve_move(container: Container) -> Move:
     if container.approvalStatus == "approved":
         return "already"
     if container.approvalStatus == "rejected":
-        raise errors.content_rejected(container.id)
+        raise ContentRejected(container.id)
     if container.approvalStatus != "pending":
         raise not_pending(container, "approved")
     if container.status != "completed":
         # You approve what you have seen: content still generating has nothing to review yet.
-        raise errors.conflict("CONTENT_NOT_READY", f"Content container {container.id} is '{container.status}', "
-                              "not 'completed'.", containerId=container.id, status=container.status)
+        raise Conflict("CONTENT_NOT_READY", f"Content container {container.id} is '{container.status}', "
+                       "not 'completed'.", containerId=container.id, status=container.status)
     return "decide"
 
 
@@ -58,6 +58,6 @@ def promotion_ok(post_ids: list[str]) -> dict[str, Any]:
     return {"status": "ok", "scheduledPostIds": post_ids}
 
 
-def promotion_failed(error: errors.ApiError) -> dict[str, Any]:
+def promotion_failed(error: DomainError) -> dict[str, Any]:
     """The stash could not become rows: approval still happens, the block says why."""
     return {"status": "failed", "reason": error.code, "message": error.message, "details": error.details}

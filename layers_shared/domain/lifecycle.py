@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from layers_shared import errors
+from layers_shared.domain.errors import Conflict
 from layers_shared.models.entities import TERMINAL_STATUSES, PostStatus
 
 STATUSES: tuple[str, ...] = get_args(PostStatus)
@@ -49,14 +49,14 @@ def conflict_reason(status: str) -> str | None:
     return NOT_QUEUED
 
 
-def steer_conflict(post_id: str, status: str, action: str) -> errors.ApiError:
+def steer_conflict(post_id: str, status: str, action: str) -> Conflict:
     """The 409 for `action` ("reschedule" / "cancel") on a post that is not queued."""
     reason = conflict_reason(status) or NOT_QUEUED
     if reason == ALREADY_PUBLISHING:
         message = f"Scheduled post {post_id} is already publishing; it can no longer {action}."
     else:
         message = f"Scheduled post {post_id} is '{status}'; only queued posts can {action}."
-    return errors.conflict(reason, message, scheduledPostId=post_id, status=status)
+    return Conflict(reason, message, scheduledPostId=post_id, status=status)
 
 
 def require_steerable(post_id: str, status: str, action: str) -> None:

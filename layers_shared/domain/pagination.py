@@ -18,7 +18,8 @@ import hmac
 import json
 from typing import Any
 
-from layers_shared import errors, settings
+from layers_shared import settings
+from layers_shared.domain.errors import ValidationFailed, issue
 
 VERSION = 1
 MAC_BYTES = 16
@@ -53,8 +54,8 @@ def encode(position: dict[str, str], digest: str) -> str:
 
 def decode(cursor: str, digest: str, path: str = "cursor") -> dict[str, str]:
     """The position inside `cursor`, or 422 VALIDATION at `path`."""
-    def invalid(message: str) -> errors.ApiError:
-        return errors.validation([errors.issue(path, "invalid_cursor", message)])
+    def invalid(message: str) -> ValidationFailed:
+        return ValidationFailed([issue(path, "invalid_cursor", message)])
 
     if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_LENGTH:
         raise invalid("not a cursor returned by this endpoint")
@@ -90,5 +91,5 @@ def parse_limit(raw: str | None, *, default: int, maximum: int, path: str = "lim
     significant = text.lstrip("0")  # int() of thousands of digits raises; leading zeros are harmless
     if not (text.isascii() and text.isdigit() and len(significant) <= 6) \
             or not 1 <= int(significant or "0") <= maximum:
-        raise errors.validation([errors.issue(path, "out_of_range", f"must be an integer from 1 to {maximum}")])
+        raise ValidationFailed([issue(path, "out_of_range", f"must be an integer from 1 to {maximum}")])
     return int(significant)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from layers_shared import errors
+from layers_shared.domain.errors import issue
 
 TIKTOK_VIDEO_CAPTION_MAX = 2200   # UTF-16 units: TikTok's measure (platform-apis.md §1.3)
 TIKTOK_PHOTO_DESCRIPTION_MAX = 4000
@@ -61,49 +61,49 @@ def issues(at: str, e: Effective) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
     if e.platform == "tiktok":
         if e.first_comment_overridden:
-            found.append(errors.issue(f"{at}.firstCommentOverride", "not_supported_on_tiktok",
+            found.append(issue(f"{at}.firstCommentOverride", "not_supported_on_tiktok",
                                       "TikTok has no comments API; omit firstCommentOverride on TikTok targets"))
         units = utf16_units(e.caption)
         if e.media_type == "video":
             if units > TIKTOK_VIDEO_CAPTION_MAX:
-                found.append(errors.issue(caption_at, "caption_too_long",
+                found.append(issue(caption_at, "caption_too_long",
                                           f"caption is {units} UTF-16 units; a TikTok video caption takes at "
                                           f"most {TIKTOK_VIDEO_CAPTION_MAX}"))
         else:
             if units > TIKTOK_PHOTO_DESCRIPTION_MAX:
-                found.append(errors.issue(caption_at, "caption_too_long",
+                found.append(issue(caption_at, "caption_too_long",
                                           f"caption is {units} UTF-16 units; a TikTok photo description takes "
                                           f"at most {TIKTOK_PHOTO_DESCRIPTION_MAX}"))
             low, high = TIKTOK_PHOTOS
             if not low <= e.media_count <= high:
-                found.append(errors.issue(at, "media_count",
+                found.append(issue(at, "media_count",
                                           f"the container has {e.media_count} images; a TikTok photo post takes "
                                           f"{low} to {high}"))
     elif e.platform == "instagram":
         length = len(e.caption)
         if length > INSTAGRAM_CAPTION_MAX:
-            found.append(errors.issue(caption_at, "caption_too_long",
+            found.append(issue(caption_at, "caption_too_long",
                                       f"caption is {length} characters; Instagram takes at most "
                                       f"{INSTAGRAM_CAPTION_MAX}"))
         tags = hashtags(e.caption)
         if tags > INSTAGRAM_HASHTAGS_MAX:
-            found.append(errors.issue(caption_at, "too_many_hashtags",
+            found.append(issue(caption_at, "too_many_hashtags",
                                       f"caption has {tags} hashtags; Instagram takes at most "
                                       f"{INSTAGRAM_HASHTAGS_MAX}"))
         named = mentions(e.caption)
         if named > INSTAGRAM_MENTIONS_MAX:
-            found.append(errors.issue(caption_at, "too_many_mentions",
+            found.append(issue(caption_at, "too_many_mentions",
                                       f"caption has {named} @mentions; Instagram takes at most "
                                       f"{INSTAGRAM_MENTIONS_MAX}"))
         if e.media_type == "slideshow":
             low, high = INSTAGRAM_CAROUSEL
             if not low <= e.media_count <= high:
-                found.append(errors.issue(at, "media_count",
+                found.append(issue(at, "media_count",
                                           f"the container has {e.media_count} items; an Instagram carousel "
                                           f"takes {low} to {high}"))
         comment = len(e.first_comment)
         if comment > INSTAGRAM_FIRST_COMMENT_MAX:
-            found.append(errors.issue(comment_at, "first_comment_too_long",
+            found.append(issue(comment_at, "first_comment_too_long",
                                       f"first comment is {comment} characters; Instagram takes at most "
                                       f"{INSTAGRAM_FIRST_COMMENT_MAX}"))
     return found

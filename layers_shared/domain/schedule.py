@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from layers_shared import clock, errors, ids
+from layers_shared import clock, ids
+from layers_shared.domain.errors import (
+    ApprovalRequired, Conflict, ContentRejected, NotFound, NotPublishReady, ValidationFailed, issue,
+)
 from layers_shared.domain import platform_limits, privacy
 from layers_shared.domain.readiness import managed_layer, readiness
 from layers_shared.http.validation import validate
@@ -34,18 +37,18 @@ class ScheduleIntent:
 
 def parse_scheduled_for(value: Any, now: datetime, path: str = "scheduledFor") -> tuple[datetime | None, list[dict[str, str]]]:
     if value is None:
-        return None, [errors.issue(path, "required", "scheduledFor is required")]
+        return None, [issue(path, "required", "scheduledFor is required")]
     if not isinstance(value, str):
-        return None, [errors.issue(path, "invalid_type", "must be an ISO 8601 string")]
+        return None, [issue(path, "invalid_type", "must be an ISO 8601 string")]
     try:
         when = clock.truncate_ms(clock.parse_instant(value))
     except clock.InstantError as exc:
-        return None, [errors.issue(path, exc.code, str(exc))]
+        return None, [issue(path, exc.code, str(exc))]
     if when < now - SKEW:
-        return None, [errors.issue(path, "in_past", "must be in the future (30 s clock-skew tolerance); "
+        return None, [issue(path, "in_past", "must be in the future (30 s clock-skew tolerance); "
                                    "use POST /v1/content/{containerId}/publish to publish now")]
     if when > now + HORIZON:
-        return None, [errors.issue(path, "too_far", "must be at most 365 days ahead")]
+        return None, [issue(path, "too_far", "must be at most 365 days ahead")]
     return when, []
 
 
@@ -59,7 +62,7 @@ def parse_schedule_body(body: dict[str, Any], now: datetime, *, publish_now: boo
     allowed = {"targets"} if publish_now else {"targets", "scheduledFor"}
     for name in body:
         if name not in allowed:
-            rest.append(errors.issue(name, "unknown_field", "unknown field"))
+            rest.append(issue(name, "unknown_field", "unknown field"))
     when: datetime | None = now
     if not publish_now:
         when, problems = parse_scheduled_for(body.get("scheduledFor"), now)
@@ -68,13 +71,13 @@ def parse_schedule_body(body: dict[str, Any], now: datetime, *, publish_now: boo
     raw_targets = body.get("targets")
     targets: list[tuple[int, Target]] = []
     if raw_targets is None:
-        rest.append(errors.issue("targets", "required", "at least one target is required"))
+        rest.append(issue("targets", "required", "at least one target is required"))
     elif not isinstance(raw_targets, list):
-        rest.append(errors.issue("targets", "invalid_type", "must be an array of targets"))
+        rest.append(issue("targets", "invalid_type", "must be an array of targets"))
     elif not raw_targets:
-        rest.append(errors.issue("targets", "too_few", "at least one target is required"))
+        rest.append(issue("targets", "too_few", "at least one target is required"))
     elif len(raw_targets) > MAX_TARGETS:
-        rest.append(errors.issue("targets", "too_many", f"at most {MAX_TARGETS} targets per call; split the batch"))
+        rest.append(issue("targets", "too_many", f"at most {MAX_TARGETS} targets per call; split the batch"))
     else:
         for i, raw in enumerate(raw_targets):
             target, problems = validate(Target, raw, prefix=f"targets[{i}]")
@@ -84,7 +87,7 @@ def parse_schedule_body(body: dict[str, Any], now: datetime, *, publish_now: boo
         rest += target_rules(targets)
 
     if first or rest:
-        raise errors.validation(first + rest)
+        raise ValidationFailed(first + rest)
     assert when is not None
     return ScheduleIntent(when, tuple(t for _, t in targets))
 
@@ -98,25 +101,25 @@ def target_rules(targets: list[tuple[int, Target]]) -> list[dict[str, str]]:
         at = f"targets[{i}]"
         account = normalize_account_id(t.socialAccountId)
         if account is None:
-            problems.append(errors.issue(f"{at}.socialAccountId", "invalid_format", "must be sa_<uuid>"))
+            problems.append(issue(f"{at}.socialAccountId", "invalid_format", "must be sa_<uuid>"))
         if t.tiktokMusic is not None and t.mode == "draft":
-            problems.append(errors.issue(f"{at}.tiktokMusic", "not_allowed_on_draft",
+            problems.append(issue(f"{at}.tiktokMusic", "not_allowed_on_draft",
                                          "TikTok inbox drafts have no music slot; omit tiktokMusic on draft targets"))
         if t.share_reel_set and t.mode != "publish":
-            problems.append(errors.issue(f"{at}.shareReelToFeed", "requires_publish_mode",
+            problems.append(issue(f"{at}.shareReelToFeed", "requires_publish_mode",
                                          "shareReelToFeed is only allowed on mode 'publish'"))
         if t.scheduledPostId is not None:
             if not ids.is_prefixed_uuid(t.scheduledPostId, "sp"):
-                problems.append(errors.issue(f"{at}.scheduledPostId", "invalid_format", "must be sp_<uuid>"))
+                problems.append(issue(f"{at}.scheduledPostId", "invalid_format", "must be sp_<uuid>"))
             elif t.scheduledPostId.lower() in seen_ids:
-                problems.append(errors.issue(f"{at}.scheduledPostId", "duplicate",
+                problems.append(issue(f"{at}.scheduledPostId", "duplicate",
                                              f"same id as targets[{seen_ids[t.scheduledPostId.lower()]}]"))
             else:
                 seen_ids[t.scheduledPostId.lower()] = i
         if account is not None:
             pair = (account, t.mode)
             if pair in seen_pairs:
-                problems.append(errors.issue(at, "duplicate_target",
+                problems.append(issue(at, "duplicate_target",
                                              f"same socialAccountId and mode as targets[{seen_pairs[pair]}]"))
             else:
                 seen_pairs[pair] = i
@@ -126,16 +129,16 @@ def target_rules(targets: list[tuple[int, Target]]) -> list[dict[str, str]]:
 def check_container(container: Container) -> None:
     """409s: a container must be completed and not rejected."""
     if container.status != "completed":
-        raise errors.conflict("CONTENT_NOT_READY", f"Content container {container.id} is '{container.status}', "
-                              "not 'completed'.", containerId=container.id, status=container.status)
+        raise Conflict("CONTENT_NOT_READY", f"Content container {container.id} is '{container.status}', "
+                       "not 'completed'.", containerId=container.id, status=container.status)
     if container.approvalStatus == "rejected":
-        raise errors.content_rejected(container.id)
+        raise ContentRejected(container.id)
 
 
 def approval_gate(container: Container, project: Project, *, publish_now: bool) -> Gate:
     pending = project.requiresApproval and container.approvalStatus == "pending"
     if pending and publish_now:
-        raise errors.approval_required(container.id, container.approvalStatus)
+        raise ApprovalRequired(container.id, container.approvalStatus)
     return "blocked_on_approval" if pending else "queued"
 
 
@@ -182,7 +185,7 @@ def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, n
     for i, t in enumerate(intent.targets):
         account = world.accounts.get(normalize_account_id(t.socialAccountId) or "")
         if account is None or account.organizationId != world.organization_id:
-            raise errors.not_found("Social account", t.socialAccountId, socialAccountId=t.socialAccountId)
+            raise NotFound("Social account", t.socialAccountId, socialAccountId=t.socialAccountId)
         resolved.append((i, t, account))
 
     problems: list[dict[str, str]] = []
@@ -191,22 +194,22 @@ def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, n
     for i, t, account in resolved:
         at = f"targets[{i}]"
         if account.projectId != container.projectId:
-            problems.append(errors.issue(f"{at}.socialAccountId", "account_not_in_project",
+            problems.append(issue(f"{at}.socialAccountId", "account_not_in_project",
                                          "the social account is connected to another project"))
         if t.share_reel_set:
             if account.platform != "instagram":
-                problems.append(errors.issue(f"{at}.shareReelToFeed", "non_instagram_target",
+                problems.append(issue(f"{at}.shareReelToFeed", "non_instagram_target",
                                              "shareReelToFeed applies to Instagram targets only"))
                 reel_details = reel_details or {"reason": "non_instagram_target", "platform": account.platform,
                                                 "socialAccountId": account.id}
             elif container.mediaType != "video":
-                problems.append(errors.issue(f"{at}.shareReelToFeed", "non_video_container",
+                problems.append(issue(f"{at}.shareReelToFeed", "non_video_container",
                                              "shareReelToFeed applies to video containers only"))
                 reel_details = reel_details or {"reason": "non_video_container", "mediaType": container.mediaType}
         music = t.tiktokMusic
         if account.platform == "tiktok" and music is not None and music.trackId is not None \
                 and music.trackId not in world.tracks:
-            problems.append(errors.issue(f"{at}.tiktokMusic.trackId", "unknown_track",
+            problems.append(issue(f"{at}.tiktokMusic.trackId", "unknown_track",
                                          "trackId is not in the TikTok music catalog"))
         problems += platform_limits.issues(at, effective(t, container, account.platform))
         if is_direct_tiktok(account.platform, t.mode):
@@ -215,16 +218,16 @@ def plan_posts(intent: ScheduleIntent, world: World, *, env: str, key_id: str, n
             level, allowed = privacy.resolve(requested, options)
             if not allowed:
                 path = f"{at}.tiktokPostSettings.privacyLevel" if requested else at
-                problems.append(errors.issue(path, "privacy_level_not_allowed",
+                problems.append(issue(path, "privacy_level_not_allowed",
                                              privacy.not_allowed_message(requested, options or ())))
             levels[i] = level
     if problems:
-        raise errors.validation(problems, **reel_details)
+        raise ValidationFailed(problems, **reel_details)
 
     for _i, t, account in resolved:
         ready = readiness(account, t.mode, world.layers)
         if not ready.ready:
-            raise errors.not_publish_ready(account.id, t.mode, ready.reason or "not_ready")
+            raise NotPublishReady(account.id, t.mode, ready.reason or "not_ready")
 
     stamp = clock.to_storage(now)
     return [

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from layers_shared import clock, errors, ids
+from layers_shared import clock, ids
 from layers_shared.domain import pagination
+from layers_shared.domain.errors import ValidationFailed, issue
 from layers_shared.domain.readiness import all_modes
 from layers_shared.http.api import Request, Response
 from layers_shared.models.entities import SocialAccount
@@ -51,7 +52,7 @@ def _enum_filter(query: dict[str, list[str]], name: str, allowed: tuple[str, ...
     for raw in query.get(name, []):
         for value in raw.split(","):
             if value not in allowed:
-                problems.append(errors.issue(name, "invalid_enum",
+                problems.append(issue(name, "invalid_enum",
                                              f"'{value[:64]}' is not one of {', '.join(allowed)}"))
             elif value not in chosen:
                 chosen.append(value)
@@ -66,17 +67,17 @@ def parse_query(query: dict[str, list[str]], project_id: str) -> AccountQuery:
     limit = DEFAULT_LIMIT
     try:
         limit = pagination.parse_limit((query.get("limit") or [None])[-1], default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    except errors.ApiError as exc:
-        problems += exc.details["issues"]
+    except ValidationFailed as exc:
+        problems += exc.issues
     if problems:
-        raise errors.validation(problems)
+        raise ValidationFailed(problems)
     parsed = AccountQuery(project_id, platforms, statuses, limit)
     cursor = (query.get("cursor") or [None])[-1]
     if cursor is None:
         return parsed
     after = pagination.decode(cursor, parsed.digest()).get("sk", "")
     if not _POSITION.match(after):
-        raise errors.validation([errors.issue("cursor", "invalid_cursor", "not a cursor returned by this endpoint")])
+        raise ValidationFailed([issue("cursor", "invalid_cursor", "not a cursor returned by this endpoint")])
     return AccountQuery(project_id, platforms, statuses, limit, after)
 
 

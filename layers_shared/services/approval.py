@@ -14,6 +14,7 @@ from typing import Any
 from layers_shared import clock, errors, idempotency
 from layers_shared.domain import approval as rules
 from layers_shared.domain import schedule as schedule_rules
+from layers_shared.domain.errors import DomainError
 from layers_shared.http.api import Request, Response
 from layers_shared.http.validation import require
 from layers_shared.models.entities import Container, ScheduledPost
@@ -71,8 +72,9 @@ def plan_promotion(table: Table, organization_id: str, container: Container,
         world, _project = scheduling.load_world(table, organization_id, container, intent)
         posts = schedule_rules.plan_posts(intent, world, env=str(pending.get("env", "test")),
                                           key_id=str(pending.get("apiKeyId", "")), now=now, post_ids=post_ids)
-    except errors.ApiError as error:
-        return [], rules.promotion_failed(error)
+    # ApiError too, while load_world still raises the HTTP form: both carry code, message, details.
+    except (errors.ApiError, DomainError) as error:
+        return [], rules.promotion_failed(error)  # type: ignore[arg-type]
     except stash_store.StashLost:
         return [], rules.promotion_failed(errors.conflict(
             "STASH_EXPIRED", "The stashed schedule expired before approval; schedule again."))

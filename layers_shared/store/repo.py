@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from layers_shared import errors
+from layers_shared.domain.errors import NotFound
 from layers_shared.models.entities import (
     Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount, User,
 )
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the HTTP layer's Request; no import cycle at run time
 def container_of(table: Table, organization_id: str, container_id: str | None, raw: str) -> Container:
     found = items.from_item(Container, table.get(keys.container(container_id))) if container_id else None
     if found is None or found.organizationId != organization_id:
-        raise errors.not_found("Content container", raw, containerId=raw)
+        raise NotFound("Content container", raw, containerId=raw)
     return found
 
 
@@ -29,14 +29,14 @@ def scheduled_post_of(table: Table, organization_id: str, post_id: str | None, r
                       consistent: bool = False) -> ScheduledPost:
     found = items.from_item(ScheduledPost, table.get(keys.scheduled_post(post_id), consistent)) if post_id else None
     if found is None or found.organizationId != organization_id:
-        raise errors.not_found("Scheduled post", raw, scheduledPostId=raw)
+        raise NotFound("Scheduled post", raw, scheduledPostId=raw)
     return found
 
 
 def project_of(table: Table, organization_id: str, project_id: str | None, raw: str) -> Project:
     found = items.from_item(Project, table.get(keys.project(project_id))) if project_id else None
     if found is None or found.organizationId != organization_id:
-        raise errors.not_found("Project", raw, projectId=raw)
+        raise NotFound("Project", raw, projectId=raw)
     return found
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from layers_shared import clock, errors, idempotency, ids
 from layers_shared.domain import pagination
+from layers_shared.domain.errors import ValidationFailed
 from layers_shared.http.api import Request, Response
 from layers_shared.models.entities import Project
 from layers_shared.store import items, keys
@@ -243,7 +244,7 @@ def deliveries(req: Request) -> Response:
     limit_issues: list[dict[str, str]] = []
     try:
         limit = pagination.parse_limit(req.query_one("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    except errors.ApiError as error:
+    except ValidationFailed as error:
         limit_issues, limit = error.details.get("issues", []), DEFAULT_LIMIT
     event_type, status = req.query_one("eventType"), req.query_one("status")
     if event_type is not None and event_type not in rules.EVENT_TYPES:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers_shared import errors
+from layers_shared.domain import errors
 from layers_shared.domain import approval as rules
 from layers_shared.models.entities import Container
 
@@ -15,8 +15,8 @@ def container(approval: str, status: str = "completed", **kw) -> Container:
                      mediaType="video", **kw)
 
 
-def raised(fn, *args) -> errors.ApiError:
-    with pytest.raises(errors.ApiError) as info:
+def raised(fn, *args) -> errors.DomainError:
+    with pytest.raises(errors.DomainError) as info:
         fn(*args)
     return info.value
 
@@ -35,7 +35,7 @@ def test_approve_moves_only_pending_completed_content():
 ])
 def test_approve_refusals(approval, status, code, reason):
     error = raised(rules.approve_move, container(approval, status))
-    assert error.status == 409 and error.code == code
+    assert error.code == code
     assert error.details.get("reason") == reason
     assert error.details["containerId"] == CID
 
@@ -46,8 +46,9 @@ def test_reject_moves_only_pending_content_any_generation_state():
     assert rules.reject_move(container("rejected")) == "already"
     for approval in ("approved", "not_required"):
         error = raised(rules.reject_move, container(approval))
-        assert (error.status, error.code, error.details["reason"], error.details["approvalStatus"]) == \
-            (409, "CONFLICT", "NOT_PENDING", approval)
+        assert isinstance(error, errors.Conflict)
+        assert (error.code, error.details["reason"], error.details["approvalStatus"]) == \
+            ("CONFLICT", "NOT_PENDING", approval)
 
 
 def test_stashed_ids():
@@ -58,9 +59,9 @@ def test_stashed_ids():
 
 def test_promotion_blocks():
     assert rules.promotion_ok(["sp_a"]) == {"status": "ok", "scheduledPostIds": ["sp_a"]}
-    failed = rules.promotion_failed(errors.not_publish_ready("sa_1", "publish", "status:reauth_required"))
+    failed = rules.promotion_failed(errors.NotPublishReady("sa_1", "publish", "status:reauth_required"))
     assert failed == {"status": "failed", "reason": "SOCIAL_ACCOUNT_NOT_PUBLISH_READY",
                       "message": failed["message"],
                       "details": {"socialAccountId": "sa_1", "mode": "publish", "reason": "status:reauth_required"}}
     assert "sa_1" in failed["message"]
-    assert rules.promotion_failed(errors.duplicate_id(["sp_x"]))["reason"] == "CONFLICT_DUPLICATE_ID"
+    assert rules.promotion_failed(errors.DuplicateId(["sp_x"]))["reason"] == "CONFLICT_DUPLICATE_ID"

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from layers_shared import errors
+from layers_shared.domain import errors
 from layers_shared.domain import schedule as rules
 from layers_shared.models.entities import Container, Layer, MusicTrack, SocialAccount
 
@@ -51,9 +51,8 @@ def body(targets, when: str | None = "2026-06-01T13:00:00Z"):
 
 
 def issues_of(call) -> list[dict]:
-    with pytest.raises(errors.ApiError) as err:
+    with pytest.raises(errors.ValidationFailed) as err:
         call()
-    assert err.value.status == 422 and err.value.code == "VALIDATION"
     return err.value.details["issues"]
 
 
@@ -141,11 +140,11 @@ def plan(targets, accounts, media_type="video", layers=None):
 
 
 def test_share_reel_to_feed_reasons_come_with_details():
-    with pytest.raises(errors.ApiError) as err:
+    with pytest.raises(errors.DomainError) as err:
         plan([{"socialAccountId": sa(1), "mode": "publish", "shareReelToFeed": True}], [account(1)])
     assert err.value.details["reason"] == "non_instagram_target"
     assert err.value.details["platform"] == "tiktok" and err.value.details["socialAccountId"] == sa(1)
-    with pytest.raises(errors.ApiError) as err:
+    with pytest.raises(errors.DomainError) as err:
         plan([{"socialAccountId": sa(2), "mode": "publish", "shareReelToFeed": False}],
              [account(2, "instagram")], media_type="image")
     assert err.value.details["reason"] == "non_video_container" and err.value.details["mediaType"] == "image"
@@ -153,22 +152,22 @@ def test_share_reel_to_feed_reasons_come_with_details():
 
 def test_foreign_or_missing_account_is_404_for_the_whole_batch():
     foreign = account(9, organizationId="org_22222222-2222-4222-8222-222222222222")
-    with pytest.raises(errors.ApiError) as err:
+    with pytest.raises(errors.DomainError) as err:
         plan([{"socialAccountId": sa(1), "mode": "publish"}, {"socialAccountId": sa(9), "mode": "publish"}],
              [account(1), foreign])
-    assert err.value.status == 404
+    assert isinstance(err.value, errors.NotFound)
 
 
 def test_account_of_another_project_is_a_validation_issue():
     other = account(3, projectId="prj_33333333-3333-4333-8333-000000000002")
-    with pytest.raises(errors.ApiError) as err:
+    with pytest.raises(errors.DomainError) as err:
         plan([{"socialAccountId": sa(3), "mode": "publish"}], [other])
     assert err.value.details["issues"][0]["code"] == "account_not_in_project"
 
 
 def test_unknown_track_on_tiktok_is_422_but_ignored_on_instagram():
     ghost = "77777777-7777-4777-8777-000000000099"
-    with pytest.raises(errors.ApiError) as err:
+    with pytest.raises(errors.DomainError) as err:
         plan([{"socialAccountId": sa(1), "mode": "publish", "tiktokMusic": {"mode": "manual", "trackId": ghost}}],
              [account(1)])
     assert err.value.details["issues"][0]["code"] == "unknown_track"
@@ -184,7 +183,7 @@ def test_unknown_track_on_tiktok_is_422_but_ignored_on_instagram():
     ({}, "managed", "no_managed_layer"),
 ])
 def test_not_publish_ready(acct, mode, reason):
-    with pytest.raises(errors.ApiError) as err:
+    with pytest.raises(errors.DomainError) as err:
         plan([{"socialAccountId": sa(1), "mode": mode}], [account(1, **acct)])
     assert err.value.code == "SOCIAL_ACCOUNT_NOT_PUBLISH_READY"
     assert err.value.details == {"socialAccountId": sa(1), "mode": mode, "reason": reason}
@@ -224,8 +223,7 @@ target = st.fixed_dictionaries({
 def test_parsing_is_all_or_nothing_and_paths_point_into_the_body(targets):
     try:
         intent = rules.parse_schedule_body(body(targets), NOW, publish_now=False)
-    except errors.ApiError as err:
-        assert err.status == 422
+    except errors.ValidationFailed as err:
         for found in err.details["issues"]:
             path = found["path"]
             assert path == "targets" or path.startswith("targets[")
@@ -245,8 +243,7 @@ def test_planning_yields_one_row_per_target_or_raises(pairs):
     targets = [{"socialAccountId": sa(n), "mode": m} for n, m in pairs]
     try:
         posts = plan(targets, accounts)
-    except errors.ApiError as err:
-        assert err.status in (404, 422)
+    except (errors.NotFound, errors.ValidationFailed, errors.NotPublishReady):
         return
     assert [p.socialAccountId for p in posts] == [t["socialAccountId"] for t in targets]
     assert len({p.id for p in posts}) == len(posts)
