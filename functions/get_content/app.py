@@ -8,9 +8,12 @@ endpoint = Endpoint("GET", "/v1/content/{containerId}", scope="content:read")
 
 @endpoint.handle
 def get_content(req: Request) -> Response:
-    from layers_shared.store import repo  # the use case loads on the first request past auth (ADR 0006)
+    # The use case loads on the first request past auth (ADR 0006).
+    from layers_shared.services import queries
+    from layers_shared.store.containers import DynamoContainers
 
-    container = repo.container_in_path(req)
+    query = queries.ById(req.principal.organization_id, req.path_id("containerId", "cnt"), req.path["containerId"])
+    container = queries.get_content(DynamoContainers(req.table), query)
     return Response(200, views.container(container))
 
 

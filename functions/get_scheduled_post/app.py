@@ -8,9 +8,13 @@ endpoint = Endpoint("GET", "/v1/scheduled-posts/{scheduledPostId}", scope="publi
 
 @endpoint.handle
 def get_scheduled_post(req: Request) -> Response:
-    from layers_shared.store import repo  # the use case loads on the first request past auth (ADR 0006)
+    # The use case loads on the first request past auth (ADR 0006).
+    from layers_shared.services import queries
+    from layers_shared.store.posts import DynamoPosts
 
-    post = repo.scheduled_post_in_path(req)
+    query = queries.ById(req.principal.organization_id, req.path_id("scheduledPostId", "sp"),
+                         req.path["scheduledPostId"])
+    post = queries.get_scheduled_post(DynamoPosts(req.table), query)
     return Response(200, views.scheduled_post(post))
 
 

@@ -12,30 +12,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic import Field
 
-from layers_shared import clock, errors, idempotency, ids, views
+from layers_shared import clock, errors, idempotency, ids
 from layers_shared.clock import to_wire
 from layers_shared.domain import lifecycle, pagination
+from layers_shared.domain.errors import ValidationFailed, issue
+from layers_shared.domain.ports import PostListQuery, Posts, Projects
 from layers_shared.domain.schedule import parse_scheduled_for
 from layers_shared.http.api import Request, Response
 from layers_shared.http.validation import require
 from layers_shared.models.entities import ScheduledPost
 from layers_shared.models.requests import Strict
 from layers_shared.scheduling import trigger
+from layers_shared.services import queries
 from layers_shared.store import items, keys, repo
+from layers_shared.store import posts as post_store
 from layers_shared.store.table import ConditionFailed
 from layers_shared.webhooks import outbox
 
 MAX_CANCEL_REASON = 1024
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-LIST_READ_BUDGET = 1000  # items a list request may evaluate (ADR 0042)
-LIST_QUERY_CALLS = 5     # Query calls a list request may make (ADR 0042)
-_FIRST_FILTERED_READ = 100  # a filtered scan's first Query reads at least this many items
-_FILTER_READ_AHEAD = 4      # ... or this many per wanted match, then doubles
+# How far one listing request may read is the DynamoDB adapter's business (ADR 0042).
+LIST_READ_BUDGET, LIST_QUERY_CALLS = post_store.LIST_READ_BUDGET, post_store.LIST_QUERY_CALLS
 _ATTEMPTS = 3  # a post that went back to queued under us is re-checked, not refused
 
 
@@ -146,85 +148,94 @@ _POSITION = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#(sp_[0-9a-
 
 
 @dataclass(frozen=True)
-class ListQuery:
-    project_id: str
-    statuses: tuple[str, ...]
-    social_account_id: str | None
-    container_id: str | None
-    start: str | None  # storage form, inclusive
-    end: str | None    # storage form, exclusive
-    limit: int
-    after: str | None  # GSI1SK of the last item of the previous page
+class ListPosts:
+    """A page of one project's posts: the project as the partner wrote it
+    (`raw_project_id`; `project_id` None when it cannot be a prj_<uuid>) and
+    the parsed query string (`parse_list_query`)."""
 
-    def digest(self) -> str:
-        return pagination.query_digest({
-            "project": self.project_id, "status": sorted(self.statuses), "sa": self.social_account_id,
-            "cnt": self.container_id, "from": self.start, "to": self.end,
-        })
+    organization_id: str
+    project_id: str | None
+    raw_project_id: str
+    query: PostListQuery
 
 
-def list_posts(req: Request) -> Response:
-    raw_project = req.path["projectId"]
-    project_id = req.path_id("projectId", "prj")
-    query = parse_list_query(req, project_id or raw_project)
-    repo.project_of(req.table, req.principal.organization_id, project_id, raw_project)
-    found, resume_after = _collect(req, query)
-    page = [views.scheduled_post(ScheduledPost.model_validate(item)) for item in found]
-    next_cursor = pagination.encode({"sk": resume_after}, query.digest()) if resume_after else None
-    return Response(200, {"items": page, "nextCursor": next_cursor})
+@dataclass(frozen=True)
+class PostListing:
+    posts: list[ScheduledPost]
+    next_cursor: str | None
 
 
-def parse_list_query(req: Request, project_id: str) -> ListQuery:
-    """Every query parameter at once; unknown ones are ignored."""
+def list_posts(posts: Posts, projects: Projects, command: ListPosts) -> PostListing:
+    queries.get_project(projects, queries.ById(command.organization_id, command.project_id,
+                                               command.raw_project_id))
+    page = posts.list_for_project(command.query)
+    resume = page.resume_after
+    return PostListing(page.posts, pagination.encode({"sk": resume}, _digest(command.query)) if resume else None)
+
+
+def _digest(query: PostListQuery) -> str:
+    """What a cursor is bound to: every filter, not the position or the page size."""
+    return pagination.query_digest({
+        "project": query.project_id, "status": sorted(query.statuses), "sa": query.social_account_id,
+        "cnt": query.container_id, "from": query.start, "to": query.end,
+    })
+
+
+def parse_list_query(query: Mapping[str, list[str]], project_id: str) -> PostListQuery:
+    """Every query parameter at once (ValidationFailed names each bad one); unknown ones are ignored."""
     problems: list[dict[str, str]] = []
     statuses: list[str] = []
-    for raw in req.query.get("status", []):
+    for raw in query.get("status", []):
         for value in raw.split(","):
             if value not in lifecycle.STATUSES:
-                problems.append(errors.issue("status", "invalid_enum",
-                                             f"'{value[:64]}' is not one of {', '.join(lifecycle.STATUSES)}"))
+                problems.append(issue("status", "invalid_enum",
+                                      f"'{value[:64]}' is not one of {', '.join(lifecycle.STATUSES)}"))
             elif value not in statuses:
                 statuses.append(value)
-    account = _id_filter(req, "socialAccountId", "sa", problems)
-    container = _id_filter(req, "containerId", "cnt", problems)
-    start = _instant_filter(req, "from", problems)
-    end = _instant_filter(req, "to", problems)
+    account = _id_filter(query, "socialAccountId", "sa", problems)
+    container = _id_filter(query, "containerId", "cnt", problems)
+    start = _instant_filter(query, "from", problems)
+    end = _instant_filter(query, "to", problems)
     limit = DEFAULT_LIMIT
     try:
-        limit = pagination.parse_limit(req.query_one("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    except errors.ApiError as exc:
-        problems += exc.details["issues"]
+        limit = pagination.parse_limit(_one(query, "limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    except ValidationFailed as exc:
+        problems += exc.issues
     if problems:
-        raise errors.validation(problems)
-    query = ListQuery(project_id, tuple(statuses), account, container, start, end, limit, None)
-    cursor = req.query_one("cursor")
+        raise ValidationFailed(problems)
+    parsed = PostListQuery(project_id, tuple(statuses), account, container, start, end, limit, None)
+    cursor = _one(query, "cursor")
     if cursor:
-        position = pagination.decode(cursor, query.digest())
-        after = position.get("sk", "")
+        after = pagination.decode(cursor, _digest(parsed)).get("sk", "")
         if not _POSITION.match(after):
-            raise errors.validation([errors.issue("cursor", "invalid_cursor", "not a cursor returned by this endpoint")])
-        query = ListQuery(project_id, tuple(statuses), account, container, start, end, limit, after)
-    return query
+            raise ValidationFailed([issue("cursor", "invalid_cursor", "not a cursor returned by this endpoint")])
+        parsed = PostListQuery(project_id, tuple(statuses), account, container, start, end, limit, after)
+    return parsed
 
 
-def _id_filter(req: Request, name: str, prefix: str, problems: list[dict[str, str]]) -> str | None:
-    raw = req.query_one(name)
+def _one(query: Mapping[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else None
+
+
+def _id_filter(query: Mapping[str, list[str]], name: str, prefix: str, problems: list[dict[str, str]]) -> str | None:
+    raw = _one(query, name)
     if raw is None:
         return None
     normalized = ids.normalize_path_id(raw, prefix)
     if normalized is None:
-        problems.append(errors.issue(name, "invalid_format", f"must be {prefix}_<uuid>"))
+        problems.append(issue(name, "invalid_format", f"must be {prefix}_<uuid>"))
     return normalized
 
 
-def _instant_filter(req: Request, name: str, problems: list[dict[str, str]]) -> str | None:
-    raw = req.query_one(name)
+def _instant_filter(query: Mapping[str, list[str]], name: str, problems: list[dict[str, str]]) -> str | None:
+    raw = _one(query, name)
     if raw is None:
         return None
     try:
         when = clock.parse_instant(raw)
     except clock.InstantError as exc:
-        problems.append(errors.issue(name, exc.code, str(exc)))
+        problems.append(issue(name, exc.code, str(exc)))
         return None
     return clock.to_storage(_ceil_ms(when))
 
@@ -236,76 +247,3 @@ def _ceil_ms(when: datetime) -> datetime:
     if truncated == when or truncated == datetime.max.replace(microsecond=999000, tzinfo=truncated.tzinfo):
         return truncated  # the last storable millisecond: nothing sorts after it anyway
     return truncated + timedelta(milliseconds=1)
-
-
-def _collect(req: Request, query: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
-    """Up to `limit` items, newest scheduledFor first, and the GSI1SK to resume
-    after (None when the partition holds nothing more for this query).
-
-    A filter can reject every item, so the scan is cut at LIST_READ_BUDGET items
-    evaluated (the sum of the Query `Limit`s, an upper bound of what DynamoDB
-    reads) or LIST_QUERY_CALLS calls, whichever comes first; the page may then
-    be short, even empty, and the cursor resumes at the last item evaluated.
-    Reads one match past the page so that a page that ends the partition says
-    `nextCursor: null` instead of pointing at an empty page."""
-    if query.start is not None and query.end is not None and query.start >= query.end:
-        return [], None
-    sort_condition, sort_values = None, {}
-    if query.start is not None and query.end is not None:
-        # GSI1SK is `<scheduledFor>#<id>`: `<to>#…` sorts after `<to>`, so BETWEEN excludes `to`.
-        sort_condition, sort_values = "#sk BETWEEN :lo AND :hi", {":lo": query.start, ":hi": query.end}
-    elif query.start is not None:
-        sort_condition, sort_values = "#sk >= :lo", {":lo": query.start}
-    elif query.end is not None:
-        sort_condition, sort_values = "#sk < :hi", {":hi": query.end}
-    filters, names, values = _filter_expression(query)
-    partition = keys.project_posts(query.project_id)
-    start: dict[str, Any] | None = None
-    if query.after is not None:
-        post_id = query.after.split("#", 1)[1]
-        start = {"GSI1PK": partition, "GSI1SK": query.after, **keys.scheduled_post(post_id)}
-    wanted = query.limit + 1
-    found: list[dict[str, Any]] = []
-    budget = LIST_READ_BUDGET
-    size = max(wanted * _FILTER_READ_AHEAD, _FIRST_FILTERED_READ) if filters else wanted
-    last: dict[str, Any] | None = None
-    for _ in range(LIST_QUERY_CALLS):
-        read = min(budget, size if filters else wanted - len(found))
-        batch, last = req.table.query(
-            "GSI1", "GSI1PK", partition, sort_name="GSI1SK", sort_condition=sort_condition,
-            sort_values=sort_values, forward=False, start=start, limit=read,
-            filter_expression=filters, filter_names=names, filter_values=values,
-        )
-        budget -= read
-        found += batch
-        if len(found) >= wanted or last is None or budget <= 0:
-            break
-        start = last
-        size *= 2  # a sparse filter: read further each round, within the budget
-    if len(found) > query.limit:
-        return found[:query.limit], found[query.limit - 1]["GSI1SK"]
-    # Short page: either the partition ended, or the budget did and the scan
-    # resumes after the last item evaluated (matched or not).
-    return found, (last["GSI1SK"] if last is not None else None)
-
-
-def _filter_expression(query: ListQuery) -> tuple[str | None, dict[str, str], dict[str, Any]]:
-    parts: list[str] = []
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    if query.statuses:
-        names["#st"] = "status"
-        placeholders = []
-        for i, status in enumerate(query.statuses):
-            values[f":st{i}"] = status
-            placeholders.append(f":st{i}")
-        parts.append(f"#st IN ({', '.join(placeholders)})")
-    if query.social_account_id is not None:
-        names["#sa"] = "socialAccountId"
-        values[":sa"] = query.social_account_id
-        parts.append("#sa = :sa")
-    if query.container_id is not None:
-        names["#cn"] = "containerId"
-        values[":cn"] = query.container_id
-        parts.append("#cn = :cn")
-    return (" AND ".join(parts) or None), names, values

@@ -1,0 +1,66 @@
+"""What the use cases need from storage, one small port per aggregate, in domain terms.
+
+The DynamoDB implementations under `layers_shared/store/` are the only code
+that knows keys, indexes and expressions; `tests/fakes/store.py` holds the
+in-memory ones that unit tests run the use cases on. One contract suite per
+port (`tests/unit/store/test_<port>_contract.py`) runs against both, so the
+fake cannot drift from what DynamoDB does.
+
+Reads return None for what does not exist; tenancy (another organization's
+item answers like a missing one) is the use case's rule, not the store's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # entities are pydantic models: annotations only, nothing built to import a port
+    from layers_shared.models.entities import Container, Project, ScheduledPost
+
+
+@dataclass(frozen=True)
+class PostListQuery:
+    """A page of a project's posts, newest `scheduledFor` first.
+
+    `start`/`end` are storage instants (`start` inclusive, `end` exclusive);
+    `after` is the position (`<scheduledFor>#<id>`) of the last post of the
+    previous page. Every filter given must hold."""
+
+    project_id: str
+    statuses: tuple[str, ...]
+    social_account_id: str | None
+    container_id: str | None
+    start: str | None
+    end: str | None
+    limit: int
+    after: str | None
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """Up to `limit` posts and the position to resume after (None: nothing more).
+
+    A page may be short, even empty, with a position: a sparse filter made the
+    store stop at its read budget (ADR 0042), and the next page goes on from there."""
+
+    posts: list[ScheduledPost]
+    resume_after: str | None
+
+
+def position_of(post: ScheduledPost) -> str:
+    """Where a post sorts in its project's listing: the cursor's position."""
+    return f"{post.scheduledFor}#{post.id}"
+
+
+class Posts(Protocol):
+    def get(self, post_id: str, *, consistent: bool = False) -> ScheduledPost | None: ...
+
+    def list_for_project(self, query: PostListQuery) -> PostPage: ...
+
+
+class Containers(Protocol):
+    def get(self, container_id: str) -> Container | None: ...
+
+
+class Projects(Protocol):
+    def get(self, project_id: str) -> Project | None: ...

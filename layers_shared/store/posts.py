@@ -1,0 +1,103 @@
+"""Scheduled posts in the single table: the DynamoDB side of the `Posts` port.
+
+A post is `SP#<id>`; a project's posts sit on GSI1 (`PRJ#<id>#SP`, sorted by
+`<scheduledFor>#<id>`), which is what a listing reads, newest first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from layers_shared.domain.ports import PostListQuery, PostPage
+from layers_shared.models.entities import ScheduledPost
+from layers_shared.store import items, keys
+from layers_shared.store.table import Table
+
+LIST_READ_BUDGET = 1000  # items a list request may evaluate (ADR 0042)
+LIST_QUERY_CALLS = 5     # Query calls a list request may make (ADR 0042)
+_FIRST_FILTERED_READ = 100  # a filtered scan's first Query reads at least this many items
+_FILTER_READ_AHEAD = 4      # ... or this many per wanted match, then doubles
+
+
+class DynamoPosts:
+    def __init__(self, table: Table):
+        self.table = table
+
+    def get(self, post_id: str, *, consistent: bool = False) -> ScheduledPost | None:
+        return items.from_item(ScheduledPost, self.table.get(keys.scheduled_post(post_id), consistent))
+
+    def list_for_project(self, query: PostListQuery) -> PostPage:
+        found, resume_after = _collect(self.table, query)
+        return PostPage([ScheduledPost.model_validate(item) for item in found], resume_after)
+
+
+def _collect(table: Table, query: PostListQuery) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` items, newest scheduledFor first, and the GSI1SK to resume
+    after (None when the partition holds nothing more for this query).
+
+    A filter can reject every item, so the scan is cut at LIST_READ_BUDGET items
+    evaluated (the sum of the Query `Limit`s, an upper bound of what DynamoDB
+    reads) or LIST_QUERY_CALLS calls, whichever comes first; the page may then
+    be short, even empty, and the cursor resumes at the last item evaluated.
+    Reads one match past the page so that a page that ends the partition says
+    `nextCursor: null` instead of pointing at an empty page."""
+    if query.start is not None and query.end is not None and query.start >= query.end:
+        return [], None
+    sort_condition, sort_values = None, {}
+    if query.start is not None and query.end is not None:
+        # GSI1SK is `<scheduledFor>#<id>`: `<to>#…` sorts after `<to>`, so BETWEEN excludes `to`.
+        sort_condition, sort_values = "#sk BETWEEN :lo AND :hi", {":lo": query.start, ":hi": query.end}
+    elif query.start is not None:
+        sort_condition, sort_values = "#sk >= :lo", {":lo": query.start}
+    elif query.end is not None:
+        sort_condition, sort_values = "#sk < :hi", {":hi": query.end}
+    filters, names, values = _filter_expression(query)
+    partition = keys.project_posts(query.project_id)
+    start: dict[str, Any] | None = None
+    if query.after is not None:
+        post_id = query.after.split("#", 1)[1]
+        start = {"GSI1PK": partition, "GSI1SK": query.after, **keys.scheduled_post(post_id)}
+    wanted = query.limit + 1
+    found: list[dict[str, Any]] = []
+    budget = LIST_READ_BUDGET
+    size = max(wanted * _FILTER_READ_AHEAD, _FIRST_FILTERED_READ) if filters else wanted
+    last: dict[str, Any] | None = None
+    for _ in range(LIST_QUERY_CALLS):
+        read = min(budget, size if filters else wanted - len(found))
+        batch, last = table.query(
+            "GSI1", "GSI1PK", partition, sort_name="GSI1SK", sort_condition=sort_condition,
+            sort_values=sort_values, forward=False, start=start, limit=read,
+            filter_expression=filters, filter_names=names, filter_values=values,
+        )
+        budget -= read
+        found += batch
+        if len(found) >= wanted or last is None or budget <= 0:
+            break
+        start = last
+        size *= 2  # a sparse filter: read further each round, within the budget
+    if len(found) > query.limit:
+        return found[:query.limit], found[query.limit - 1]["GSI1SK"]
+    # Short page: either the partition ended, or the budget did and the scan
+    # resumes after the last item evaluated (matched or not).
+    return found, (last["GSI1SK"] if last is not None else None)
+
+
+def _filter_expression(query: PostListQuery) -> tuple[str | None, dict[str, str], dict[str, Any]]:
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if query.statuses:
+        names["#st"] = "status"
+        placeholders = []
+        for i, status in enumerate(query.statuses):
+            values[f":st{i}"] = status
+            placeholders.append(f":st{i}")
+        parts.append(f"#st IN ({', '.join(placeholders)})")
+    if query.social_account_id is not None:
+        names["#sa"] = "socialAccountId"
+        values[":sa"] = query.social_account_id
+        parts.append("#sa = :sa")
+    if query.container_id is not None:
+        names["#cn"] = "containerId"
+        values[":cn"] = query.container_id
+        parts.append("#cn = :cn")
+    return (" AND ".join(parts) or None), names, values

@@ -1,0 +1,70 @@
+"""In-memory implementations of the storage ports (layers_shared/domain/ports.py).
+
+Unit tests run use cases on these instead of moto. The contract suites in
+tests/unit/store/ run the same tests against these and the DynamoDB adapters,
+so what a fake accepts, refuses and returns is what DynamoDB does.
+
+Entities are kept as their stored (JSON) form and rebuilt on every read, as a
+round trip through the table would: a caller that changes what it read does
+not change what is stored.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from layers_shared.domain.ports import PostListQuery, PostPage, position_of
+from layers_shared.models.entities import Container, Project, ScheduledPost
+
+
+class _Entities:
+    model: Any
+
+    def __init__(self) -> None:
+        self._stored: dict[str, dict[str, Any]] = {}
+
+    def add(self, entity: Any) -> None:
+        """Arrange a test's world (the table's seed, for DynamoDB)."""
+        self._stored[entity.id] = entity.model_dump(mode="json", exclude_none=True)
+
+    def get(self, ident: str, *, consistent: bool = False) -> Any:
+        stored = self._stored.get(ident)
+        return None if stored is None else self.model.model_validate(stored)
+
+    def _all(self) -> list[Any]:
+        return [self.model.model_validate(s) for s in self._stored.values()]
+
+
+class InMemoryPosts(_Entities):
+    model = ScheduledPost
+
+    def list_for_project(self, query: PostListQuery) -> PostPage:
+        # The same string comparisons DynamoDB makes on the sort key `<scheduledFor>#<id>`:
+        # `start` is inclusive and `end` exclusive because `<instant>#…` sorts after `<instant>`.
+        if query.start is not None and query.end is not None and query.start >= query.end:
+            return PostPage([], None)
+        matching = []
+        for post in sorted(self._all(), key=position_of, reverse=True):
+            at = position_of(post)
+            if post.projectId != query.project_id:
+                continue
+            if query.after is not None and not at < query.after:
+                continue
+            if (query.start is not None and at < query.start) or (query.end is not None and at > query.end):
+                continue
+            if query.statuses and post.status not in query.statuses:
+                continue
+            if query.social_account_id is not None and post.socialAccountId != query.social_account_id:
+                continue
+            if query.container_id is not None and post.containerId != query.container_id:
+                continue
+            matching.append(post)
+        page = matching[:query.limit]
+        return PostPage(page, position_of(page[-1]) if len(matching) > query.limit else None)
+
+
+class InMemoryContainers(_Entities):
+    model = Container
+
+
+class InMemoryProjects(_Entities):
+    model = Project

@@ -1,0 +1,69 @@
+"""The two sides of every storage port: the DynamoDB adapter on a moto table
+built from template.yaml, and the in-memory fake. Contract tests take
+`world` and run once per side."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="package")
+def moto_table() -> Iterator[Any]:
+    from moto import mock_aws
+
+    from layers_shared import aws
+    from layers_shared.store.table import Table
+    from local.aws_world import create_table
+
+    mock = mock_aws()
+    mock.start()
+    aws.reset()
+    name = "layers-contract"
+    create_table(name)
+    yield Table(name)
+    mock.stop()
+    aws.reset()
+
+
+@dataclass
+class World:
+    """The ports under test, and how a test arranges what is already stored."""
+
+    side: str
+    ports: dict[str, Any]
+    seed: Callable[[Any], None]
+
+
+def _dynamo(table: Any) -> World:
+    from layers_shared.store import items
+    from layers_shared.store.containers import DynamoContainers, DynamoProjects
+    from layers_shared.store.posts import DynamoPosts
+
+    return World("dynamodb", {"posts": DynamoPosts(table), "containers": DynamoContainers(table),
+                              "projects": DynamoProjects(table)},
+                 lambda entity: table.put(items.to_item(entity)))
+
+
+def _memory() -> World:
+    from layers_shared.models.entities import Container, Project, ScheduledPost
+    from tests.fakes.store import InMemoryContainers, InMemoryPosts, InMemoryProjects
+
+    ports = {"posts": InMemoryPosts(), "containers": InMemoryContainers(), "projects": InMemoryProjects()}
+    by_type = {ScheduledPost: "posts", Container: "containers", Project: "projects"}
+    return World("memory", ports, lambda entity: ports[by_type[type(entity)]].add(entity))
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def world(request: pytest.FixtureRequest) -> World:
+    if request.param == "dynamodb":
+        return _dynamo(request.getfixturevalue("moto_table"))
+    return _memory()
+
+
+@pytest.fixture
+def project_id() -> str:
+    """A project of its own per test: the moto table is shared by the whole package."""
+    return f"prj_{uuid.uuid4()}"

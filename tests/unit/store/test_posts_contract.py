@@ -1,0 +1,108 @@
+"""The `Posts` port: the DynamoDB adapter and the in-memory fake answer alike.
+
+Every test runs twice (conftest.py `world`): on a moto table built from
+template.yaml and on tests/fakes/store.py."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from layers_shared.domain.ports import PostListQuery, position_of
+from layers_shared.models.entities import Media, ScheduledPost
+
+ORG = "org_11111111-1111-4111-8111-111111111111"
+SA_1 = "sa_22222222-2222-4222-8222-000000000001"
+SA_2 = "sa_22222222-2222-4222-8222-000000000002"
+CNT_1 = "cnt_66666666-6666-4666-8666-000000000001"
+CNT_2 = "cnt_66666666-6666-4666-8666-000000000002"
+
+
+def post(project_id: str, minute: int, *, status: str = "queued", account: str = SA_1, container: str = CNT_1,
+         **extra) -> ScheduledPost:
+    return ScheduledPost(
+        id=f"sp_{uuid.uuid4()}", organizationId=ORG, projectId=project_id, containerId=container,
+        socialAccountId=account, platform="tiktok", handle="@pour", mode="publish", env="test", status=status,
+        scheduledFor=f"2026-06-01T12:{minute:02d}:00.000Z", mediaType="video",
+        media=[Media(url="https://media.example.com/pour.mp4", kind="video")],
+        createdAt="2026-05-01T00:00:00.000Z", updatedAt="2026-05-01T00:00:00.000Z", **extra)
+
+
+def query(project_id: str, *, limit: int = 50, after: str | None = None, statuses: tuple[str, ...] = (),
+          account: str | None = None, container: str | None = None, start: str | None = None,
+          end: str | None = None) -> PostListQuery:
+    return PostListQuery(project_id, statuses, account, container, start, end, limit, after)
+
+
+def ids(page) -> list[str]:
+    return [p.id for p in page.posts]
+
+
+def test_a_missing_post_is_none(world):
+    assert world.ports["posts"].get(f"sp_{uuid.uuid4()}") is None
+    assert world.ports["posts"].get(f"sp_{uuid.uuid4()}", consistent=True) is None
+
+
+def test_a_stored_post_reads_back_whole(world, project_id):
+    stored = post(project_id, 1, caption="Morning pour", tiktokMusic={"mode": "auto"}, attempts=2)
+    world.seed(stored)
+    assert world.ports["posts"].get(stored.id) == stored
+    assert world.ports["posts"].get(stored.id, consistent=True) == stored
+
+
+def test_a_read_post_is_a_copy(world, project_id):
+    stored = post(project_id, 1)
+    world.seed(stored)
+    world.ports["posts"].get(stored.id).media.clear()
+    assert world.ports["posts"].get(stored.id).media == stored.media
+
+
+def test_listing_is_newest_first_and_pages_resume_where_they_stopped(world, project_id):
+    made = [post(project_id, m) for m in (5, 1, 9, 3, 7)]
+    for p in made:
+        world.seed(p)
+    world.seed(post(f"prj_{uuid.uuid4()}", 4))  # another project's post is never listed
+    newest_first = [p.id for p in sorted(made, key=lambda p: p.scheduledFor, reverse=True)]
+    posts = world.ports["posts"]
+    first = posts.list_for_project(query(project_id, limit=2))
+    assert ids(first) == newest_first[:2] and first.resume_after == position_of(first.posts[-1])
+    second = posts.list_for_project(query(project_id, limit=2, after=first.resume_after))
+    assert ids(second) == newest_first[2:4]
+    last = posts.list_for_project(query(project_id, limit=2, after=second.resume_after))
+    assert ids(last) == newest_first[4:] and last.resume_after is None
+
+
+def test_a_page_that_ends_the_listing_says_so(world, project_id):
+    for m in (1, 2):
+        world.seed(post(project_id, m))
+    assert world.ports["posts"].list_for_project(query(project_id, limit=2)).resume_after is None
+    assert world.ports["posts"].list_for_project(query(f"prj_{uuid.uuid4()}")).posts == []
+
+
+def test_filters_all_hold(world, project_id):
+    wanted = post(project_id, 1, status="failed", account=SA_2, container=CNT_2)
+    for p in (wanted, post(project_id, 2, status="failed", account=SA_2),
+              post(project_id, 3, status="failed", container=CNT_2), post(project_id, 4, account=SA_2,
+                                                                          container=CNT_2)):
+        world.seed(p)
+    posts = world.ports["posts"]
+    found = posts.list_for_project(query(project_id, statuses=("failed", "canceled"), account=SA_2,
+                                         container=CNT_2))
+    assert ids(found) == [wanted.id] and found.resume_after is None
+    assert len(posts.list_for_project(query(project_id, statuses=("failed",))).posts) == 3
+    assert len(posts.list_for_project(query(project_id, account=SA_2)).posts) == 3
+
+
+@pytest.mark.parametrize("start,end,minutes", [
+    ("2026-06-01T12:02:00.000Z", None, [4, 3, 2]),          # from is inclusive
+    (None, "2026-06-01T12:03:00.000Z", [2, 1]),             # to is exclusive
+    ("2026-06-01T12:02:00.000Z", "2026-06-01T12:04:00.000Z", [3, 2]),
+    ("2026-06-01T12:03:00.000Z", "2026-06-01T12:03:00.000Z", []),  # an empty window
+    ("2026-06-01T12:04:00.000Z", "2026-06-01T12:02:00.000Z", []),  # a reversed one
+])
+def test_time_window(world, project_id, start, end, minutes):
+    made = {m: post(project_id, m) for m in (1, 2, 3, 4)}
+    for p in made.values():
+        world.seed(p)
+    found = world.ports["posts"].list_for_project(query(project_id, start=start, end=end))
+    assert ids(found) == [made[m].id for m in minutes]
