@@ -1,6 +1,6 @@
 """Idempotency-Key handling (decisions.md, "Idempotency").
 
-A record per (API key id, method + route template, key): claimed atomically as
+A record per (API key id, method + route template, key): reserved atomically as
 `in_progress`, completed with the stored response (for schedule/publish inside
 the same transaction as the rows), replayed for 24 h.
 """
@@ -59,7 +59,7 @@ class StoredResponse:
 
 
 @dataclass
-class Claim:
+class Reservation:
     table: Table
     scope: str
     token: str
@@ -70,7 +70,7 @@ class Claim:
         return keys.idempotency(self.scope)
 
     def completion_item(self, response: StoredResponse) -> dict[str, Any]:
-        """The write that completes this claim, for a caller's TransactWriteItems;
+        """The write that completes this reservation, for a caller's TransactWriteItems;
         call `mark_completed` once that transaction has succeeded."""
         return self.table.tx_update(self.key, *_completion(self.token, response))
 
@@ -87,7 +87,7 @@ class Claim:
         self.completed = True
 
     def abandon(self) -> None:
-        """Forget the claim so that a retry runs (401/403/429/5xx are not stored).
+        """Forget the reservation so that a retry runs (401/403/429/5xx are not stored).
 
         Only while it is still in progress: a transaction may have completed
         it although its answer never reached us, and deleting that record
@@ -112,8 +112,8 @@ def _completion(token: str, response: StoredResponse) -> tuple[str, dict[str, st
     )
 
 
-def begin(table: Table, scope: str, fp: str) -> Claim | StoredResponse:
-    """Claim the key, or return the stored response to replay.
+def begin(table: Table, scope: str, fp: str) -> Reservation | StoredResponse:
+    """Reserve the key, or return the stored response to replay.
 
     Raises 409 IDEMPOTENCY_CONFLICT for another fingerprint and 409 CONFLICT
     (IDEMPOTENCY_IN_PROGRESS) while the first request still runs.
@@ -133,11 +133,11 @@ def begin(table: Table, scope: str, fp: str) -> Claim | StoredResponse:
                 names={"#st": "status"},
                 values={":now": clock.epoch_seconds(now), ":prog": "in_progress"},
             )
-            return Claim(table, scope, token)
+            return Reservation(table, scope, token)
         except ConditionFailed:
             existing = table.get(keys.idempotency(scope), consistent=True)
         if existing is None:
-            continue  # abandoned between our two calls: try to claim again
+            continue  # abandoned between our two calls: try to reserve it again
         if existing.get("fingerprint") != fp:
             raise errors.idempotency_conflict()
         if existing.get("status") == "completed":
@@ -155,28 +155,28 @@ class CommitFailed(Exception):
         self.failed = failed
 
 
-def commit(table: Table, tx: list[dict[str, Any]], claim: Claim | None, response: StoredResponse) -> None:
-    """Write `tx` and the claim's completion in one TransactWriteItems.
+def commit(table: Table, tx: list[dict[str, Any]], reservation: Reservation | None, response: StoredResponse) -> None:
+    """Write `tx` and the reservation's completion in one TransactWriteItems.
 
     Raises `CommitFailed` when one of the caller's conditions failed (nothing
-    was written), 409 IDEMPOTENCY_IN_PROGRESS when only the claim was lost to
+    was written), 409 IDEMPOTENCY_IN_PROGRESS when only the reservation was lost to
     a request that took over its lease. Any other cancellation (throttling, a
     conflicting transaction, an invalid request) propagates as it is: it says
     nothing about the Idempotency-Key.
     """
     items = list(tx)
-    if claim is not None:
-        items.append(claim.completion_item(response))
+    if reservation is not None:
+        items.append(reservation.completion_item(response))
     try:
         table.transact(items)
     except TransactionCanceled as exc:
         failed = {i for i, reason in enumerate(exc.reasons) if reason == "ConditionalCheckFailed" and i < len(tx)}
         if failed:
             raise CommitFailed(failed) from None
-        claim_lost = claim is not None and len(exc.reasons) > len(tx) \
+        reservation_lost = reservation is not None and len(exc.reasons) > len(tx) \
             and exc.reasons[len(tx)] == "ConditionalCheckFailed"
-        if claim_lost:
+        if reservation_lost:
             raise errors.idempotency_in_progress() from None
         raise
-    if claim is not None:
-        claim.mark_completed()
+    if reservation is not None:
+        reservation.mark_completed()

@@ -52,7 +52,7 @@ class Request:
     principal: auth.Principal
     table: Table
     optional_body: bool = False
-    claim: idempotency.Claim | None = None
+    reservation: idempotency.Reservation | None = None
     dry_run: bool = False
     _json: Any = None
 
@@ -82,7 +82,7 @@ class Endpoint:
         self.scope = scope
         self.idempotent = idempotent
         self.optional_body = optional_body
-        # `?<dry_run_param>=true` runs every check and writes nothing: it claims
+        # `?<dry_run_param>=true` runs every check and writes nothing: it reserves
         # no Idempotency-Key and is counted as a read (decisions.md).
         self.dry_run_param = dry_run_param
         self.endpoint_class = READ if self.method == "GET" else WRITE
@@ -124,7 +124,7 @@ class Endpoint:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
         # The class is fixed per route, so even a 401/403 (not counted) can name it.
         extra_headers: dict[str, str] = {"X-RateLimit-Endpoint-Class": self.endpoint_class}
-        claim: idempotency.Claim | None = None
+        reservation: idempotency.Reservation | None = None
         try:
             principal = auth.authenticate(headers, self.table)
             logger.append_keys(api_key_id=principal.key_id, organization_id=principal.organization_id)
@@ -152,13 +152,13 @@ class Endpoint:
                     replay = Response(outcome.status, body,
                                       {**outcome.headers, "Idempotent-Replayed": "true"})
                     return self._finish(replay, request_id, extra_headers, started)
-                claim = request.claim = outcome
+                reservation = request.reservation = outcome
             response = self._call(request)
-            if claim is not None:
+            if reservation is not None:
                 if idempotency.is_storable(response.status, response.body):
-                    claim.complete(idempotency.StoredResponse(response.status, response.body, response.headers))
+                    reservation.complete(idempotency.StoredResponse(response.status, response.body, response.headers))
                 else:
-                    claim.abandon()
+                    reservation.abandon()
             return self._finish(response, request_id, extra_headers, started)
         except (errors.ApiError, DomainError) as raised:
             error = raised if isinstance(raised, errors.ApiError) else to_api_error(raised)
@@ -171,8 +171,8 @@ class Endpoint:
             else:
                 logger.warning("storage unavailable: %s", type(exc).__name__)
                 extra_headers.update(error.headers)
-            if claim is not None:
-                claim.abandon()  # only while in progress: a commit whose answer was lost stays
+            if reservation is not None:
+                reservation.abandon()  # only while in progress: a commit whose answer was lost stays
             error = error or errors.internal()
             return self._finish(_error_response(error, request_id), request_id, extra_headers, started)
 

@@ -47,7 +47,8 @@ def approve(req: Request) -> Response:
         now = clock.now()
         posts, promotion = plan_promotion(req.table, principal.organization_id, container, now)
         try:
-            response = _approve_tx(req.table, container, posts, promotion, now, principal.key_id, body.note, req.claim)
+            response = _approve_tx(req.table, container, posts, promotion, now, principal.key_id, body.note,
+                                   req.reservation)
         except _ContainerChanged:
             container = _reread(req.table, container.id)
             continue
@@ -82,18 +83,18 @@ def plan_promotion(table: Table, organization_id: str, container: Container,
 
 
 def _approve_tx(table: Table, container: Container, posts: list[ScheduledPost], promotion: dict[str, Any] | None,
-                now: datetime, key_id: str, note: str | None, claim: idempotency.Claim | None) -> Response:
+                now: datetime, key_id: str, note: str | None, reservation: idempotency.Reservation | None) -> Response:
     """Commit; if a post id was taken meanwhile, commit the approval without rows."""
     try:
-        return _commit_approval(table, container, posts, promotion, now, key_id, note, claim)
+        return _commit_approval(table, container, posts, promotion, now, key_id, note, reservation)
     except _IdsTaken as taken:
         failed = rules.promotion_failed(errors.duplicate_id(taken.taken))
-        return _commit_approval(table, container, [], failed, now, key_id, note, claim)
+        return _commit_approval(table, container, [], failed, now, key_id, note, reservation)
 
 
 def _commit_approval(table: Table, container: Container, posts: list[ScheduledPost],
                      promotion: dict[str, Any] | None, now: datetime, key_id: str, note: str | None,
-                     claim: idempotency.Claim | None) -> Response:
+                     reservation: idempotency.Reservation | None) -> Response:
     stamp = clock.to_storage(now)
     sets = ["#a = :approved", "approvedAt = :now", "approvedBy = :by", "updatedAt = :now"]
     values: dict[str, Any] = {":approved": "approved", ":now": stamp, ":by": key_id, ":pending": "pending"}
@@ -115,7 +116,7 @@ def _commit_approval(table: Table, container: Container, posts: list[ScheduledPo
     tx.append(outbox.tx_put(table, change, container.organizationId, events, now))
     approved = container.model_copy(update={"approvalStatus": "approved", "approvedAt": stamp, "approvedBy": key_id})
     response = Response(200, approved_view(approved, promotion))
-    _transact(table, tx, claim, response, post_ids=[p.id for p in posts])
+    _transact(table, tx, reservation, response, post_ids=[p.id for p in posts])
     return response
 
 
@@ -136,11 +137,11 @@ def _same_stash(container: Container, names: dict[str, str], values: dict[str, A
     return condition + " AND " + stash_store.same_chunks_condition(pending, names, values)
 
 
-def _transact(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim | None, response: Response,
+def _transact(table: Table, tx: list[dict[str, Any]], reservation: idempotency.Reservation | None, response: Response,
               post_ids: list[str]) -> None:
     """tx[0] is the container, tx[1..] the posts, then the idempotency record."""
     try:
-        idempotency.commit(table, tx, claim,
+        idempotency.commit(table, tx, reservation,
                            idempotency.StoredResponse(response.status, response.body, response.headers))
     except idempotency.CommitFailed as exc:
         taken = [post_ids[i - 1] for i in sorted(exc.failed) if 1 <= i <= len(post_ids)]

@@ -129,14 +129,14 @@ def _write(req: Request, key: dict[str, str], expression: str, names: dict[str, 
            condition: str, response: Response, also: list[dict[str, Any]] | None = None) -> None:
     """One UpdateItem; with an Idempotency-Key, one transaction that also
     completes the key, so a crash between the two cannot turn a retry into 409."""
-    claim = req.claim
-    if claim is None and not also:
+    reservation = req.reservation
+    if reservation is None and not also:
         req.table.update(key, expression, names=names, values=values, condition=condition)
         return
     # The change's webhook event (`also`) commits with it or not at all.
     tx = [req.table.tx_update(key, expression, names=names, values=values, condition=condition), *(also or [])]
     try:
-        idempotency.commit(req.table, tx, claim,
+        idempotency.commit(req.table, tx, reservation,
                            idempotency.StoredResponse(response.status, response.body, response.headers))
     except idempotency.CommitFailed:
         raise ConditionFailed() from None

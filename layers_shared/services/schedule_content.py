@@ -33,9 +33,9 @@ def schedule(req: Request, *, publish_now: bool) -> Response:
     if gate == "blocked_on_approval":
         pending = rules.stash(intent, post_ids, key_id=principal.key_id, env=principal.env, now=now)
         supplied = [p for p, t in zip(post_ids, intent.targets) if t.scheduledPostId]
-        write_stash(req.table, container, pending, supplied, req.claim, Response(202, body), now)
+        write_stash(req.table, container, pending, supplied, req.reservation, Response(202, body), now)
         return Response(202, body)
-    write_posts(req.table, posts, req.claim, Response(200, body))
+    write_posts(req.table, posts, req.reservation, Response(200, body))
     trigger.safely_schedule(posts)
     return Response(200, body)
 
@@ -91,7 +91,7 @@ def dry_run(table: Table, intent: rules.ScheduleIntent, posts: list[ScheduledPos
     })
 
 
-def write_posts(table: Table, posts: list[ScheduledPost], claim: idempotency.Claim | None,
+def write_posts(table: Table, posts: list[ScheduledPost], reservation: idempotency.Reservation | None,
                 response: Response) -> None:
     """All rows, their post.scheduled events (one outbox item) and the
     idempotency record in one TransactWriteItems."""
@@ -102,11 +102,11 @@ def write_posts(table: Table, posts: list[ScheduledPost], claim: idempotency.Cla
         tx.append(outbox.tx_put(table, change, posts[0].organizationId,
                                 outbox.scheduled_events(change, [p.model_dump(mode="json") for p in posts], now),
                                 now))
-    _commit(table, tx, claim, response, ids=[p.id for p in posts])
+    _commit(table, tx, reservation, response, ids=[p.id for p in posts])
 
 
 def write_stash(table: Table, container: Container, pending: dict[str, Any], supplied_ids: list[str],
-                claim: idempotency.Claim | None, response: Response, now: Any) -> None:
+                reservation: idempotency.Reservation | None, response: Response, now: Any) -> None:
     inline, chunks = stash_store.split(container.id, pending, now)  # large stashes do not fit on one item
     names = {"#a": "approvalStatus", "#s": "status"}
     values = {":p": inline, ":now": clock.to_storage(now), ":pending": "pending", ":done": "completed"}
@@ -119,14 +119,14 @@ def write_stash(table: Table, container: Container, pending: dict[str, Any], sup
     tx += [table.tx_check(keys.scheduled_post(i), "attribute_not_exists(PK)") for i in supplied_ids]
     tx += [table.tx_put(chunk) for chunk in chunks]
     tx += stash_store.drop_items(table, container.id, container.pendingSchedule)
-    _commit(table, tx, claim, response, ids=[""] + supplied_ids)
+    _commit(table, tx, reservation, response, ids=[""] + supplied_ids)
 
 
-def _commit(table: Table, tx: list[dict[str, Any]], claim: idempotency.Claim | None, response: Response,
+def _commit(table: Table, tx: list[dict[str, Any]], reservation: idempotency.Reservation | None, response: Response,
             ids: list[str]) -> None:
     """`ids[i]` names the post behind `tx[i]` ('' for other items)."""
     try:
-        idempotency.commit(table, tx, claim,
+        idempotency.commit(table, tx, reservation,
                            idempotency.StoredResponse(response.status, response.body, response.headers))
     except idempotency.CommitFailed as exc:
         taken = [ids[i] for i in sorted(exc.failed) if i < len(ids) and ids[i]]

@@ -91,7 +91,7 @@ def _commit(req: Request, tx: list[dict[str, Any]], response: Response, stored_b
     """The writes and the Idempotency-Key's stored answer in one transaction."""
     stored = idempotency.StoredResponse(response.status, response.body if stored_body is None else stored_body,
                                         response.headers)
-    idempotency.commit(req.table, tx, req.claim, stored)
+    idempotency.commit(req.table, tx, req.reservation, stored)
 
 
 # -- create / list / get / patch / delete --------------------------------------------------

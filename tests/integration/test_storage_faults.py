@@ -110,11 +110,11 @@ def test_only_an_in_progress_claim_is_released(stack):
 
     table = Table()
     scope = f"test#{uuid.uuid4()}"
-    claim = idempotency.begin(table, scope, "fp")
-    assert isinstance(claim, idempotency.Claim)
+    reservation = idempotency.begin(table, scope, "fp")
+    assert isinstance(reservation, idempotency.Reservation)
     # Completed by a transaction whose answer this caller never saw:
-    table.transact([claim.completion_item(idempotency.StoredResponse(200, {"ok": True}, {}))])
-    claim.abandon()
+    table.transact([reservation.completion_item(idempotency.StoredResponse(200, {"ok": True}, {}))])
+    reservation.abandon()
     assert table.get(keys.idempotency(scope), consistent=True)["status"] == "completed"
     replay = idempotency.begin(table, scope, "fp")
     assert isinstance(replay, idempotency.StoredResponse) and replay.body == {"ok": True}
