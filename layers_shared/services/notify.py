@@ -70,7 +70,7 @@ def notify_device(req: Request) -> Response:
         raise errors.platform_error(503, "SMS_PROVIDER_UNAVAILABLE",
                                     "The SMS provider is not configured for this deployment; retry later.")
     scope = records.request_scope(principal.key_id, req.headers.get("idempotency-key"), req.request_id)
-    return Delivery(req.table, principal, container, phone, messenger, scope).run()
+    return DeviceHandoff(req.table, principal, container, phone, messenger, scope).run()
 
 
 def parse_body(data: Any) -> NotifyDeviceBody:
@@ -112,8 +112,9 @@ def instructions_for(table: Table, container: Container) -> str:
         return TemplateWriter().write(*args)
 
 
-class Delivery:
-    """One request's three messages, driven by its send record."""
+class DeviceHandoff:
+    """One request's three messages, driven by its send record (not a publisher
+    `platforms.port.Delivery`: that one carries a post to a platform)."""
 
     def __init__(self, table: Table, principal: Principal, container: Container, phone: str,
                  messenger: select.Messenger, scope: str):

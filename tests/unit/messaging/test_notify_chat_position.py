@@ -6,7 +6,7 @@ message missing. And a time bound misses B's own message when Linq's clock
 runs behind ours, so it gets sent twice.
 
 Against the fake Linq server over HTTP with Linq's own duplicate guard off;
-every `Delivery` gets a fresh adapter (a new invocation remembers nothing).
+every `DeviceHandoff` gets a fresh adapter (a new invocation remembers nothing).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ answer, a process that dies, a lease that runs out (issue 9, sequences 3 and 4).
 
 The use case (services/notify.py) runs against the fake Linq server over HTTP
 with Linq's own duplicate guard switched off, and a moto table. Every run of
-`Delivery` gets a fresh LinqAdapter: a retry is a new invocation that remembers
+`DeviceHandoff` gets a fresh LinqAdapter: a retry is a new invocation that remembers
 nothing but the send record.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from layers_shared.messaging.port import Message
 from layers_shared.messaging.select import LINQ, Messenger
 from layers_shared.models.entities import Container, Media
 from layers_shared.services import send_record as records
-from layers_shared.services.notify import Delivery
+from layers_shared.services.notify import DeviceHandoff
 from tests.fakes.linq import LIST_MESSAGES, SEND, FakeLinq
 
 TOKEN = "test-linq-token"
@@ -122,8 +122,8 @@ def phone() -> str:
     return "+1555" + str(uuid.uuid4().int)[:7]
 
 
-def delivery(table: Any, port: Any, to: str, scope: str) -> Delivery:
-    return Delivery(table, PRINCIPAL, CONTAINER, to, Messenger(port, LINQ), scope)
+def delivery(table: Any, port: Any, to: str, scope: str) -> DeviceHandoff:
+    return DeviceHandoff(table, PRINCIPAL, CONTAINER, to, Messenger(port, LINQ), scope)
 
 
 def chat_of(fake: FakeLinq, to: str) -> list[list[dict]]:
