@@ -1,0 +1,100 @@
+"""Layering ratchets (issue 10 §2, "Done when").
+
+- `services/`, `domain/`, `store/` and `publisher/` import nothing from
+  `layers_shared/http/`: use cases take commands and raise domain errors, the
+  handlers speak HTTP.
+- DynamoDB expressions (keys, conditions, updates) appear only under
+  `layers_shared/store/`, behind the storage ports.
+
+Each check runs twice. The `KNOWN_*` lists name the modules not migrated yet:
+a module that gets worse, or a new module that breaks the rule, fails at once,
+and so does a migrated module still listed (take it off the list). The
+strict-xfail tests state the goal: they pass, and so fail as XPASS, the day the
+lists are empty; then delete the lists and the xfail marks.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2] / "layers_shared"
+HTTP_FREE = ("services", "domain", "store", "publisher")
+
+KNOWN_HTTP_IMPORTS = {
+    # use cases that still take the HTTP Request / return Response
+    "services/accounts.py", "services/approval.py", "services/music.py", "services/notify.py",
+    "services/posts.py", "services/schedule_content.py",
+    # parses targets with http.validation.validate (pydantic issues -> details.issues)
+    "domain/schedule.py",
+    # container_in_path / scheduled_post_in_path read the Request (TYPE_CHECKING import)
+    "store/repo.py",
+}
+
+# Condition, update and key-condition vocabulary of DynamoDB expressions.
+EXPRESSION = re.compile(r"attribute_not_exists|attribute_exists|\bSET |\bREMOVE |#pk\b|ConditionExpression|"
+                        r"UpdateExpression|KeyConditionExpression|if_not_exists\(|list_append\(")
+
+KNOWN_EXPRESSIONS = {
+    "idempotency.py", "ratelimit.py", "platforms/creator_info.py", "platforms/sandbox.py",
+    "publisher/claim.py", "publisher/dispatch.py", "publisher/outcome.py",
+    "services/approval.py", "services/posts.py", "services/schedule_content.py", "services/send_record.py",
+    "services/stash_store.py",
+    "webhooks/delivery.py", "webhooks/fanout.py", "webhooks/outbox.py", "webhooks/service.py", "webhooks/store.py",
+}
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    """Every module an import names, at any depth (functions and TYPE_CHECKING blocks too)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def http_importers() -> set[str]:
+    found = set()
+    for package in HTTP_FREE:
+        for path in (ROOT / package).rglob("*.py"):
+            names = _imported(ast.parse(path.read_text(encoding="utf-8")))
+            if any(n == "layers_shared.http" or n.startswith("layers_shared.http.") for n in names):
+                found.add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def expression_holders() -> set[str]:
+    return {path.relative_to(ROOT).as_posix() for path in ROOT.rglob("*.py")
+            if path.relative_to(ROOT).parts[0] != "store" and EXPRESSION.search(path.read_text(encoding="utf-8"))}
+
+
+def test_the_scans_see_what_they_look_for(tmp_path):
+    """A scan that matched nothing would make both ratchets pass vacuously."""
+    assert _imported(ast.parse("def f():\n    from layers_shared.http.api import Request\n")) >= {
+        "layers_shared.http.api"}
+    assert EXPRESSION.search('table.update(key, "SET #s = :x REMOVE GSI2PK")')
+    assert EXPRESSION.search('condition="attribute_not_exists(PK)"')
+    assert not EXPRESSION.search('"Set the schedule"')
+
+
+def test_no_new_http_imports_below_the_handlers():
+    assert http_importers() == KNOWN_HTTP_IMPORTS
+
+
+def test_no_new_expressions_outside_store():
+    assert expression_holders() == KNOWN_EXPRESSIONS
+
+
+@pytest.mark.xfail(strict=True, reason="not migrated yet: " + ", ".join(sorted(KNOWN_HTTP_IMPORTS)))
+def test_services_domain_store_and_publisher_import_nothing_from_http():
+    assert http_importers() == set()
+
+
+@pytest.mark.xfail(strict=True, reason="not migrated yet: " + ", ".join(sorted(KNOWN_EXPRESSIONS)))
+def test_dynamodb_expressions_only_under_store():
+    assert expression_holders() == set()
