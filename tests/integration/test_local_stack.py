@@ -28,4 +28,4 @@ def test_routes_come_from_the_template(stack):
 
     template_routes = {(r.method, r.path) for r in routes.api_routes()}
     assert ("POST", "/v1/content/{containerId}/schedule") in template_routes
-    assert len(template_routes) == 13
+    assert len(template_routes) == 22  # 13 publishing routes + 9 webhook routes
