@@ -158,6 +158,7 @@ def secrets_manager(deployed_env):
 
 def test_the_cursor_key_is_read_from_secrets_manager_once_per_container(secrets_manager, deployed_env):
     from layers_shared.domain import pagination
+    from layers_shared.domain.errors import ValidationFailed
 
     client, calls = secrets_manager
     first = client.create_secret(Name="cursor-a", SecretString="key-a")["ARN"]
@@ -169,9 +170,9 @@ def test_the_cursor_key_is_read_from_secrets_manager_once_per_container(secrets_
     assert calls == [first]
     # The key is the secret's value: a cursor signed with another secret is refused.
     deployed_env.setenv("CURSOR_SECRET_ARN", second)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationFailed) as refused:
         pagination.decode(cursor, "d")
-    assert getattr(refused.value, "status", None) == 422
+    assert refused.value.issues[0]["code"] == "invalid_cursor"
     assert calls == [first, second]
 
 

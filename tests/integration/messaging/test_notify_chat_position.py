@@ -19,7 +19,7 @@ import pytest
 from layers_shared import errors
 from layers_shared.services import send_record as records
 from tests.fakes.linq import LIST_MESSAGES, SEND, FakeLinq
-from tests.unit.messaging.test_notify_exactly_once import (
+from tests.integration.messaging.test_notify_exactly_once import (
     CONTAINER, ORG, TOKEN, Interrupting, adapter, delivery, kinds, phone,
 )
 
