@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from layers_shared import auth, clock, ids
-from layers_shared.http.validation import issues_of
+from layers_shared.domain.model_checks import issues_of
 from layers_shared.models import entities as e
 from layers_shared.platforms.port import Credentials
 from layers_shared.secrets.vault import TokenVault

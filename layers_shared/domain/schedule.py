@@ -17,7 +17,7 @@ from layers_shared.domain.errors import (
 )
 from layers_shared.domain import platform_limits, privacy
 from layers_shared.domain.readiness import managed_layer, readiness
-from layers_shared.http.validation import validate
+from layers_shared.domain.model_checks import validate
 from layers_shared.models.entities import (
     Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount,
 )

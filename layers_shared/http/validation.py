@@ -1,59 +1,13 @@
-"""Turning request bodies and pydantic errors into `details.issues[]`."""
+"""Turning request bodies into JSON objects, or `details.issues[]`."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from layers_shared import errors
-
-if TYPE_CHECKING:
-    from pydantic import ValidationError
-
-# pydantic is imported by the first body validated, not by every request's
-# pipeline (`parse_json`): a 401 needs none of it (docs/adr/0006-cold-start.md).
-
-M = TypeVar("M")
-
-_CODES = {
-    "missing": "required",
-    "extra_forbidden": "unknown_field",
-    "literal_error": "invalid_enum",
-    "enum": "invalid_enum",
-    "string_too_long": "too_long",
-    "string_too_short": "too_short",
-    "string_pattern_mismatch": "invalid_format",
-    "too_short": "too_few",
-    "too_long": "too_many",
-    "bool_type": "invalid_type",
-    "string_type": "invalid_type",
-    "int_type": "invalid_type",
-    "dict_type": "invalid_type",
-    "list_type": "invalid_type",
-    "model_type": "invalid_type",
-    "model_attributes_type": "invalid_type",
-    "value_error": "invalid",
-}
-
-
-def path_of(loc: tuple[Any, ...] | list[Any], prefix: str = "") -> str:
-    out = prefix
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def issues_of(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    found = []
-    for err in exc.errors(include_url=False):
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        message = err["msg"]
-        if err["type"] == "value_error":
-            message = message.removeprefix("Value error, ")
-        found.append(errors.issue(path_of(loc, prefix), _CODES.get(err["type"], err["type"]), message))
-    return found
+# Checking a parsed body against its model is not HTTP's business: the domain
+# checks stored intents the same way (re-exported for the handlers).
+from layers_shared.domain.model_checks import issues_of, path_of, require, validate  # noqa: F401
 
 
 def parse_json(raw: str | None, *, empty_is_object: bool) -> Any:
@@ -88,24 +42,3 @@ def _has_lone_surrogate(raw: str, value: Any) -> bool:
     except (RecursionError, ValueError):
         return False  # json.loads accepted it; leave depth to the validators
     return False
-
-
-def validate(model: type[M], data: Any, prefix: str = "") -> tuple[M | None, list[dict[str, str]]]:
-    """Validate without raising: the model or the issues found."""
-    from pydantic import BaseModel, TypeAdapter, ValidationError
-
-    try:
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            return model.model_validate(data), []
-        return TypeAdapter(model).validate_python(data), []
-    except ValidationError as exc:
-        return None, issues_of(exc, prefix)
-    except RecursionError:
-        return None, [errors.issue(prefix, "too_deep", "value is nested too deeply")]
-
-
-def require(model: type[M], data: Any) -> M:
-    value, problems = validate(model, data)
-    if problems:
-        raise errors.validation(problems)
-    return value  # type: ignore[return-value]

@@ -16,7 +16,7 @@ from layers_shared.domain import approval as rules
 from layers_shared.domain import schedule as schedule_rules
 from layers_shared.domain.errors import DomainError
 from layers_shared.http.api import Request, Response
-from layers_shared.http.validation import require
+from layers_shared.domain.model_checks import require
 from layers_shared.models.entities import Container, ScheduledPost
 from layers_shared.models.requests import ApproveBody, RejectBody
 from layers_shared.scheduling import trigger

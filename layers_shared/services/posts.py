@@ -23,7 +23,7 @@ from layers_shared.domain.errors import ValidationFailed, issue
 from layers_shared.domain.ports import PostListQuery, Posts, Projects
 from layers_shared.domain.schedule import parse_scheduled_for
 from layers_shared.http.api import Request, Response
-from layers_shared.http.validation import require
+from layers_shared.domain.model_checks import require
 from layers_shared.models.entities import ScheduledPost
 from layers_shared.models.requests import Strict
 from layers_shared.scheduling import trigger
