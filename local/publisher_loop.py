@@ -14,13 +14,11 @@ import json
 import logging
 import os
 import re
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
-from local import aws_world, events, routes, server
+from local import aws_world, background, events, routes, server
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +49,11 @@ def standalone_environment() -> dict[str, str]:
     }
 
 
-class PublisherLoop:
+class PublisherLoop(background.Loop):
     def __init__(self, stack: server.Stack):
+        super().__init__("publisher", TICK, workers=4)
         self.stack = stack
         self.group = os.environ.get("SCHEDULE_GROUP", aws_world.SCHEDULE_GROUP)
-        self._stopping = threading.Event()
-        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="publisher")
-        self._thread = threading.Thread(target=self._run, name="publisher-loop", daemon=True)
         self._last_sweep = 0.0
         self.fired: list[str] = []  # schedule names fired so far (tests, debugging)
 
@@ -68,18 +64,17 @@ class PublisherLoop:
 
         # The queues are the template's, made by aws_world with the rest of the world.
         self.queue_url = os.environ["PUBLISH_QUEUE_URL"]
+        self.queue = background.SqsSource(self.queue_url, self.invoke, self)
         scheduler_dlq_arn = os.environ["SCHEDULER_DLQ_ARN"]
         os.environ.update({"PUBLISHER_FUNCTION_ARN": FUNCTION_ARN, "SCHEDULER_ROLE_ARN": ROLE_ARN})
         trigger.use(trigger.EventBridgeTrigger(group=self.group, target_arn=FUNCTION_ARN, role_arn=ROLE_ARN,
                                                dlq_arn=scheduler_dlq_arn, invoke_now=self.invoke_async))
-        self._thread.start()
+        self.start()
 
     def stop(self) -> None:
         from layers_shared.scheduling import trigger
 
-        self._stopping.set()
-        self._thread.join(timeout=10)
-        self._workers.shutdown(wait=True, cancel_futures=True)
+        super().stop()
         trigger.use(None)
 
     # -- the publisher, as Lambda would run it ------------------------------------
@@ -90,8 +85,8 @@ class PublisherLoop:
 
     def invoke_async(self, event: dict[str, Any]) -> None:
         """`InvocationType: Event`: returns at once."""
-        if not self._stopping.is_set():
-            self._workers.submit(self._safely, event)
+        if not self.stopping:
+            self.submit(self._safely, event)
 
     def _safely(self, event: dict[str, Any]) -> Any:
         try:
@@ -101,14 +96,6 @@ class PublisherLoop:
             return None
 
     # -- the loop -----------------------------------------------------------------
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("publisher loop tick failed")
-            self._stopping.wait(TICK)
 
     def tick(self) -> None:
         self.fire_due_schedules()
@@ -154,31 +141,7 @@ class PublisherLoop:
                 return names
 
     def drain_queue(self, max_batches: int = 50) -> None:
-        from layers_shared import aws
-
-        sqs = aws.client("sqs")
-        for _ in range(max_batches):
-            answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                         AttributeNames=["All"])
-            messages = answer.get("Messages") or []
-            if not messages:
-                return
-            self._workers.submit(self._deliver, messages)
-
-    def _deliver(self, messages: list[dict[str, Any]]) -> None:
-        from layers_shared import aws
-
-        event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                              "attributes": m.get("Attributes", {}), "messageAttributes": {},
-                              "eventSource": "aws:sqs", "awsRegion": aws_world.REGION} for m in messages]}
-        result = self._safely(event)
-        if result is None:
-            return  # the whole batch failed: the messages come back after the visibility timeout
-        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                for i, m in enumerate(messages) if m["MessageId"] not in failed]
-        if done:
-            aws.client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+        self.queue.drain(max_batches)
 
 
 def _at_time(expression: str) -> datetime | None:
