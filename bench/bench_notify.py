@@ -2,8 +2,9 @@
 AWS calls per notify (botocore 'before-call' hook on layers_shared.aws clients).
 
 Expected provider calls: the first notify to a phone is 1 chat creation (it
-carries the media) + 2 message sends; every later one is 3 sends; nothing
-else (no reads on the happy path, no greeting).
+carries the media) + 2 message sends; every later one is 1 read of the
+chat's newest message (the position its read-backs start after, ADR 0056) +
+3 sends; nothing else (no greeting).
 
     make bench            (or: PYTHONPATH=. python bench/bench_notify.py)
 """
