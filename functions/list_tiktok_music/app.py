@@ -8,9 +8,13 @@ endpoint = Endpoint("GET", "/v1/tiktok-music", scope="publish:read")
 
 @endpoint.handle
 def list_tiktok_music(req: Request) -> Response:
-    from layers_shared.services import music  # the use case loads on the first request past auth (ADR 0006)
+    # The use case loads on the first request past auth (ADR 0006).
+    from layers_shared import views
+    from layers_shared.services import music
+    from layers_shared.store.music import DynamoMusicCatalog
 
-    return music.list_music(req)
+    tracks = music.list_music(DynamoMusicCatalog(req.table))
+    return Response(200, {"tracks": [views.music_track(t) for t in tracks], "total": len(tracks)})
 
 
 handler = endpoint.lambda_handler

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # entities are pydantic models: annotations only, nothing built to import a port
-    from layers_shared.models.entities import Container, Project, ScheduledPost
+    from collections.abc import Iterable
+
+    from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,44 @@ class Containers(Protocol):
 
 class Projects(Protocol):
     def get(self, project_id: str) -> Project | None: ...
+
+
+@dataclass(frozen=True)
+class AccountListQuery:
+    """A page of a project's social accounts, oldest connection first (then id).
+
+    `after` is the position (`account_position`) of the last account of the
+    previous page, "" for the first page; empty filters mean any."""
+
+    project_id: str
+    platforms: tuple[str, ...]
+    statuses: tuple[str, ...]
+    limit: int
+    after: str = ""
+
+    def matches(self, account: SocialAccount) -> bool:
+        return (not self.platforms or account.platform in self.platforms) and \
+            (not self.statuses or account.status in self.statuses)
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    accounts: list[SocialAccount]
+    more: bool  # whether matching accounts follow the last one
+
+
+def account_position(account: SocialAccount) -> str:
+    """Where an account sorts in its project's listing: the cursor's position."""
+    return f"{account.connectedAt or ''}#{account.id}"
+
+
+class Accounts(Protocol):
+    def list_for_project(self, query: AccountListQuery) -> AccountPage: ...
+
+    def layers(self, layer_ids: Iterable[str]) -> dict[str, Layer]:
+        """The publishing layers (managed provider configuration) found among `layer_ids`, by id."""
+        ...
+
+
+class MusicCatalog(Protocol):
+    def most_used_first(self) -> list[MusicTrack]: ...

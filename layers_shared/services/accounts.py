@@ -1,10 +1,10 @@
 """GET /v1/projects/{projectId}/social-accounts: the project's accounts, with
 publish readiness per mode (the one place a partner sees it before a 422).
 
-Accounts are read from GSI1 (`PRJ#<projectId>#SA`, ordered by `connectedAt`
-then id). The cursor (domain/pagination.py) holds the sort key of the last
-item shown and a digest of the project and filters, under a MAC: an edited
-cursor, or one from another query, is a 422.
+Accounts come oldest connection first, then by id (the `Accounts` port). The
+cursor (domain/pagination.py) holds the position of the last item shown and a
+digest of the project and filters, under a MAC: an edited cursor, or one from
+another query, is a 422.
 """
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from layers_shared import clock, ids
+from layers_shared import clock
 from layers_shared.domain import pagination
 from layers_shared.domain.errors import ValidationFailed, issue
 from layers_shared.domain.readiness import all_modes
-from layers_shared.http.api import Request, Response
-from layers_shared.models.entities import SocialAccount
-from layers_shared.store import keys, repo
-from layers_shared.store.table import Table
+from layers_shared.domain.ports import AccountListQuery, Accounts, Projects, account_position
+from layers_shared.models.entities import Layer, SocialAccount
+from layers_shared.services import queries
 
 PLATFORMS = ("tiktok", "instagram")
 STATUSES = ("connected", "reauth_required", "disconnected")
@@ -28,21 +27,11 @@ MAX_LIMIT = 200
 _POSITION = re.compile(r"^[0-9T:.\-Z]{0,40}#sa_[0-9a-fA-F-]{36}$")
 
 
-@dataclass(frozen=True)
-class AccountQuery:
-    project_id: str
-    platforms: tuple[str, ...]  # empty: any
-    statuses: tuple[str, ...]
-    limit: int
-    after: str = ""  # sort key to continue after; "" for the first page
-
+class AccountQuery(AccountListQuery):
     def digest(self) -> str:
+        """What a cursor is bound to: the project and the filters."""
         return pagination.query_digest({"project": self.project_id, "kind": "social-accounts",
                                         "platform": sorted(self.platforms), "status": sorted(self.statuses)})
-
-    def matches(self, account: SocialAccount) -> bool:
-        return (not self.platforms or account.platform in self.platforms) and \
-            (not self.statuses or account.status in self.statuses)
 
 
 def _enum_filter(query: dict[str, list[str]], name: str, allowed: tuple[str, ...],
@@ -81,42 +70,34 @@ def parse_query(query: dict[str, list[str]], project_id: str) -> AccountQuery:
     return AccountQuery(project_id, platforms, statuses, limit, after)
 
 
-def list_accounts(req: Request) -> Response:
-    raw = req.path["projectId"]
-    project_id = ids.normalize_path_id(raw, "prj")
-    query = parse_query(req.query, project_id or raw)
-    project = repo.project_of(req.table, req.principal.organization_id, project_id, raw)
-    found, more = page_of(req.table, project.id, query)
-    layers = repo.layers(req.table, [lid for a, _ in found for lid in a.layerIds])
-    body = {
-        "items": [account_view(a, layers) for a, _ in found],
-        "nextCursor": pagination.encode({"sk": found[-1][1]}, query.digest()) if more and found else None,
-    }
-    return Response(200, body)
+@dataclass(frozen=True)
+class ListAccounts:
+    """A page of one project's accounts: the project as the partner wrote it
+    (`project_id` None when it cannot be a prj_<uuid>) and the parsed query."""
+
+    organization_id: str
+    project_id: str | None
+    raw_project_id: str
+    query: AccountQuery
 
 
-def page_of(table: Table, project_id: str, query: AccountQuery) -> tuple[list[tuple[SocialAccount, str]], bool]:
-    """Up to `limit` matching accounts (with their sort keys) and whether more follow.
+@dataclass(frozen=True)
+class AccountListing:
+    accounts: list[SocialAccount]
+    layers: dict[str, Layer]  # the accounts' layers, for their managed-mode readiness
+    next_cursor: str | None
 
-    Filters apply after the read, so a sparse filter may take a few reads;
-    each read asks for one more than still needed."""
-    found: list[tuple[SocialAccount, str]] = []
-    after = query.after
-    while True:
-        position = {"sort_name": "GSI1SK", "sort_condition": "#sk > :after", "sort_values": {":after": after}}
-        rows, last = table.query("GSI1", "GSI1PK", keys.project_accounts(project_id),
-                                 limit=query.limit + 1 - len(found), **(position if after else {}))
-        for row in rows:
-            if row.get("type") != "SA":
-                continue
-            account = SocialAccount.model_validate(row)
-            if query.matches(account):
-                found.append((account, str(row["GSI1SK"])))
-        if len(found) > query.limit:
-            return found[:query.limit], True
-        if last is None or not rows:
-            return found, False
-        after = str(rows[-1]["GSI1SK"])
+
+def list_accounts(accounts: Accounts, projects: Projects, command: ListAccounts) -> AccountListing:
+    project = queries.get_project(projects, queries.ById(command.organization_id, command.project_id,
+                                                         command.raw_project_id))
+    query = command.query
+    page = accounts.list_for_project(AccountListQuery(project.id, query.platforms, query.statuses, query.limit,
+                                                      query.after))
+    layers = accounts.layers(lid for a in page.accounts for lid in a.layerIds)
+    more = page.more and page.accounts
+    cursor = pagination.encode({"sk": account_position(page.accounts[-1])}, query.digest()) if more else None
+    return AccountListing(page.accounts, layers, cursor)
 
 
 def _instant(value: str | None) -> str | None:

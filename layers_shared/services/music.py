@@ -1,26 +1,13 @@
-"""GET /v1/tiktok-music: the catalog, most used first (GSI1 `MUSIC`, whose sort
-key is the zero-padded `userCount`)."""
+"""GET /v1/tiktok-music: the TikTok music catalog a partner picks tracks from."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from layers_shared import views
-from layers_shared.http.api import Request, Response
-from layers_shared.models.entities import MusicTrack
-from layers_shared.store import keys
-from layers_shared.store.table import Table
+if TYPE_CHECKING:
+    from layers_shared.domain.ports import MusicCatalog
+    from layers_shared.models.entities import MusicTrack
 
 
-def catalog(table: Table) -> list[MusicTrack]:
-    tracks: list[MusicTrack] = []
-    start: dict[str, Any] | None = None
-    while True:
-        rows, start = table.query("GSI1", "GSI1PK", keys.MUSIC_INDEX, forward=False, start=start)
-        tracks += [MusicTrack.model_validate(r) for r in rows if r.get("type") == "MUSIC"]
-        if start is None:
-            return tracks
-
-
-def list_music(req: Request) -> Response:
-    tracks = catalog(req.table)
-    return Response(200, {"tracks": [views.music_track(t) for t in tracks], "total": len(tracks)})
+def list_music(catalog: MusicCatalog) -> list[MusicTrack]:
+    """The whole catalog, most used first: it is small and a partner picks from all of it."""
+    return catalog.most_used_first()

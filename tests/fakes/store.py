@@ -10,10 +10,12 @@ not change what is stored.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
-from layers_shared.domain.ports import PostListQuery, PostPage, position_of
-from layers_shared.models.entities import Container, Project, ScheduledPost
+from layers_shared.domain.ports import (
+    AccountListQuery, AccountPage, PostListQuery, PostPage, account_position, position_of,
+)
+from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
 
 
 class _Entities:
@@ -68,3 +70,34 @@ class InMemoryContainers(_Entities):
 
 class InMemoryProjects(_Entities):
     model = Project
+
+
+class InMemoryAccounts(_Entities):
+    model = SocialAccount
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._layers = _Layers()
+
+    def add(self, entity: Any) -> None:
+        (self._layers if isinstance(entity, Layer) else super()).add(entity)
+
+    def list_for_project(self, query: AccountListQuery) -> AccountPage:
+        matching = [a for a in sorted(self._all(), key=account_position)
+                    if a.projectId == query.project_id and account_position(a) > query.after and query.matches(a)]
+        return AccountPage(matching[:query.limit], len(matching) > query.limit)
+
+    def layers(self, layer_ids: Iterable[str]) -> dict[str, Layer]:
+        return {i: found for i in set(layer_ids) if (found := self._layers.get(i)) is not None}
+
+
+class _Layers(_Entities):
+    model = Layer
+
+
+class InMemoryMusicCatalog(_Entities):
+    model = MusicTrack
+
+    def most_used_first(self) -> list[MusicTrack]:
+        # Ties in use count come in descending id order, as the index's sort key `<count>#<id>` orders them.
+        return sorted(self._all(), key=lambda t: (t.userCount, t.id), reverse=True)

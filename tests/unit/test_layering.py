@@ -25,8 +25,7 @@ HTTP_FREE = ("services", "domain", "store", "publisher")
 
 KNOWN_HTTP_IMPORTS = {
     # use cases that still take the HTTP Request / return Response
-    "services/accounts.py", "services/approval.py", "services/music.py", "services/notify.py",
-    "services/posts.py", "services/schedule_content.py",
+    "services/approval.py", "services/notify.py", "services/posts.py", "services/schedule_content.py",
     # container_in_path / scheduled_post_in_path read the Request (TYPE_CHECKING import)
     "store/repo.py",
 }

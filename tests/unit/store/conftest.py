@@ -39,20 +39,27 @@ class World:
 
 def _dynamo(table: Any) -> World:
     from layers_shared.store import items
+    from layers_shared.store.accounts import DynamoAccounts
     from layers_shared.store.containers import DynamoContainers, DynamoProjects
+    from layers_shared.store.music import DynamoMusicCatalog
     from layers_shared.store.posts import DynamoPosts
 
     return World("dynamodb", {"posts": DynamoPosts(table), "containers": DynamoContainers(table),
-                              "projects": DynamoProjects(table)},
+                              "projects": DynamoProjects(table), "accounts": DynamoAccounts(table),
+                              "music": DynamoMusicCatalog(table)},
                  lambda entity: table.put(items.to_item(entity)))
 
 
 def _memory() -> World:
-    from layers_shared.models.entities import Container, Project, ScheduledPost
-    from tests.fakes.store import InMemoryContainers, InMemoryPosts, InMemoryProjects
+    from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
+    from tests.fakes.store import (
+        InMemoryAccounts, InMemoryContainers, InMemoryMusicCatalog, InMemoryPosts, InMemoryProjects,
+    )
 
-    ports = {"posts": InMemoryPosts(), "containers": InMemoryContainers(), "projects": InMemoryProjects()}
-    by_type = {ScheduledPost: "posts", Container: "containers", Project: "projects"}
+    ports = {"posts": InMemoryPosts(), "containers": InMemoryContainers(), "projects": InMemoryProjects(),
+             "accounts": InMemoryAccounts(), "music": InMemoryMusicCatalog()}
+    by_type = {ScheduledPost: "posts", Container: "containers", Project: "projects", SocialAccount: "accounts",
+               Layer: "accounts", MusicTrack: "music"}
     return World("memory", ports, lambda entity: ports[by_type[type(entity)]].add(entity))
 
 
