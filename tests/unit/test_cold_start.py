@@ -55,7 +55,8 @@ def test_no_item_is_no_key():
 _PROBE = """
 import importlib.util, json, sys
 from layers_shared.store import table
-table.Table.get = lambda self, key, consistent=False: None  # an unknown key, without boto3
+reads = []
+table.Table.get = lambda self, key, consistent=False: reads.append(key)  # an unknown key, without boto3
 answers = {}
 for name in sys.argv[1:]:
     spec = importlib.util.spec_from_file_location("cold_" + name, f"functions/{name}/app.py")
@@ -68,7 +69,7 @@ for name in sys.argv[1:]:
 # (powertools imports the bare botocore package, which the floor has too; botocore.client is the cost)
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core", "boto3")
                or m.startswith(("botocore.", "layers_shared.models", "layers_shared.services", "layers_shared.webhooks")))
-print(json.dumps({"answers": answers, "heavy": heavy}))
+print(json.dumps({"answers": answers, "heavy": heavy, "reads": len(reads)}))
 """
 
 
@@ -82,4 +83,5 @@ def test_an_api_function_imports_and_answers_401_without_pydantic_or_its_use_cas
     assert out.returncode == 0, out.stderr[-3000:]
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["answers"] == {n: 401 for n in names}
+    assert found["reads"] == len(names)  # each looked the key up: the 401 came from auth's read
     assert found["heavy"] == []
