@@ -9,9 +9,22 @@ endpoint = Endpoint("DELETE", "/v1/scheduled-posts/{scheduledPostId}", scope="pu
 
 @endpoint.handle
 def cancel(req: Request) -> Response:
-    from layers_shared.services import posts  # the use case loads on the first request past auth (ADR 0006)
+    # The use case loads on the first request past auth (ADR 0006).
+    from layers_shared import clock
+    from layers_shared.services import posts, queries
+    from layers_shared.store.posts import DynamoPosts
 
-    return posts.cancel(req)
+    reason = posts.parse_cancel_body(req.json_body())
+    post = queries.ById(req.principal.organization_id, req.path_id("scheduledPostId", "sp"),
+                        req.path["scheduledPostId"])
+    done = posts.cancel(DynamoPosts(req.table), posts.Cancel(post, reason), clock.now(), req.remembering(_body))
+    return Response(200, _body(done))
+
+
+def _body(done) -> dict:
+    from layers_shared.clock import to_wire
+
+    return {"id": done.post_id, "status": done.status, "canceledAt": to_wire(done.at)}
 
 
 handler = endpoint.lambda_handler

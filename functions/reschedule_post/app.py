@@ -9,9 +9,24 @@ endpoint = Endpoint("POST", "/v1/scheduled-posts/{scheduledPostId}/reschedule", 
 
 @endpoint.handle
 def reschedule(req: Request) -> Response:
-    from layers_shared.services import posts  # the use case loads on the first request past auth (ADR 0006)
+    # The use case loads on the first request past auth (ADR 0006).
+    from layers_shared import clock
+    from layers_shared.services import posts, queries
+    from layers_shared.store.posts import DynamoPosts
 
-    return posts.reschedule(req)
+    now = clock.now()
+    when = posts.parse_reschedule_body(req.json_body(), now)
+    post = queries.ById(req.principal.organization_id, req.path_id("scheduledPostId", "sp"),
+                        req.path["scheduledPostId"])
+    done = posts.reschedule(DynamoPosts(req.table), posts.Reschedule(post, when), now, req.remembering(_body))
+    return Response(200, _body(done))
+
+
+def _body(done) -> dict:
+    from layers_shared.clock import to_wire
+
+    return {"id": done.post_id, "status": done.status, "scheduledFor": to_wire(done.scheduled_for),
+            "updatedAt": to_wire(done.at)}
 
 
 handler = endpoint.lambda_handler

@@ -11,8 +11,9 @@ item answers like a missing one) is the use case's rule, not the store's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # entities are pydantic models: annotations only, nothing built to import a port
     from collections.abc import Iterable
@@ -54,10 +55,45 @@ def position_of(post: ScheduledPost) -> str:
     return f"{post.scheduledFor}#{post.id}"
 
 
+class StaleWrite(Exception):
+    """A conditional write did not hold (the post is no longer queued, or the
+    change was already recorded): nothing of it was written."""
+
+
+@dataclass(frozen=True)
+class ChangeEvents:
+    """The webhook events a change raises (webhooks/outbox.py), written with the
+    change or not at all. `change` names the change, so a change raises them once."""
+
+    change: str
+    organization_id: str
+    events: list[dict[str, Any]]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Remember:
+    """An Idempotency-Key's reservation and the answer it keeps, completed in the
+    same all-or-nothing write as the change (`mark_completed` once it is)."""
+
+    reservation: Any
+    answer: Any = field(compare=False)
+
+
 class Posts(Protocol):
     def get(self, post_id: str, *, consistent: bool = False) -> ScheduledPost | None: ...
 
     def list_for_project(self, query: PostListQuery) -> PostPage: ...
+
+    def reschedule(self, post: ScheduledPost, scheduled_for: str, stamp: str, events: ChangeEvents,
+                   remember: Remember | None = None) -> None:
+        """Move a still-queued post to `scheduled_for` (storage instants); StaleWrite otherwise."""
+        ...
+
+    def cancel(self, post: ScheduledPost, stamp: str, reason: str | None, events: ChangeEvents,
+               remember: Remember | None = None) -> None:
+        """Cancel a still-queued post (it leaves the publisher's work queue); StaleWrite otherwise."""
+        ...
 
 
 class Containers(Protocol):

@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 
 from layers_shared import auth, errors, ids, idempotency, ratelimit
 from layers_shared.domain.errors import DomainError
+from layers_shared.domain.ports import Remember
 from layers_shared.http import validation
 from layers_shared.http.errors import to_api_error
 from layers_shared.store.table import Table, fault_kind
@@ -69,6 +70,14 @@ class Request:
     def query_one(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[-1] if values else None
+
+    def remembering(self, render: Callable[[Any], Any], status: int = 200) -> Callable[[Any], Remember] | None:
+        """With an Idempotency-Key: how a use case keeps this request's answer
+        (`render` of its result) in the same all-or-nothing write as its change."""
+        reservation = self.reservation
+        if reservation is None:
+            return None
+        return lambda result: Remember(reservation, idempotency.StoredResponse(status, render(result), {}))
 
 
 Handler = Callable[[Request], Response]

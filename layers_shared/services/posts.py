@@ -12,32 +12,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pydantic import Field
 
-from layers_shared import clock, errors, idempotency, ids
+from layers_shared import clock, ids
 from layers_shared.clock import to_wire
 from layers_shared.domain import lifecycle, pagination
-from layers_shared.domain.errors import ValidationFailed, issue
-from layers_shared.domain.ports import PostListQuery, Posts, Projects
-from layers_shared.domain.schedule import parse_scheduled_for
-from layers_shared.http.api import Request, Response
+from layers_shared.domain.errors import Conflict, ValidationFailed, issue
 from layers_shared.domain.model_checks import require
+from layers_shared.domain.ports import ChangeEvents, PostListQuery, Posts, Projects, Remember, StaleWrite
+from layers_shared.domain.schedule import parse_scheduled_for
 from layers_shared.models.entities import ScheduledPost
 from layers_shared.models.requests import Strict
 from layers_shared.scheduling import trigger
 from layers_shared.services import queries
-from layers_shared.store import items, keys, repo
-from layers_shared.store import posts as post_store
-from layers_shared.store.table import ConditionFailed
 from layers_shared.webhooks import outbox
 
 MAX_CANCEL_REASON = 1024
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-# How far one listing request may read is the DynamoDB adapter's business (ADR 0042).
-LIST_READ_BUDGET, LIST_QUERY_CALLS = post_store.LIST_READ_BUDGET, post_store.LIST_QUERY_CALLS
 _ATTEMPTS = 3  # a post that went back to queued under us is re-checked, not refused
 
 
@@ -45,101 +39,99 @@ class CancelBody(Strict):
     reason: str | None = Field(default=None, max_length=MAX_CANCEL_REASON)
 
 
+@dataclass(frozen=True)
+class Steered:
+    """What a reschedule or a cancel did: the post's status after it, when
+    (storage instant) and, for a reschedule, the new `scheduledFor`."""
+
+    post_id: str
+    status: str
+    at: str
+    scheduled_for: str | None = None
+
+
+# With an Idempotency-Key, how the handler's answer to a result is kept with the change.
+Remembering = Callable[[Steered], Remember]
+
+
 # -- reschedule -----------------------------------------------------------------------
 
 
-def reschedule(req: Request) -> Response:
-    now = clock.now()
-    when = _parse_reschedule_body(req.json_body(), now)
-    post = _load(req)
-    stamp, new_for = clock.to_storage(now), clock.to_storage(when)
-    body = {"id": post.id, "status": "queued", "scheduledFor": to_wire(new_for), "updatedAt": to_wire(stamp)}
-    moved = items.to_item(post.model_copy(update={"status": "queued", "scheduledFor": new_for}))
-    change = f"{post.id}#rescheduled#{stamp}"
-    event = outbox.tx_put(req.table, change, post.organizationId, outbox.scheduled_events(
-        change, [{**post.model_dump(mode="json"), "scheduledFor": new_for}], now), now)
-    _steer(req, post, "be rescheduled", Response(200, body),
-           "SET scheduledFor = :when, GSI1SK = :g1, GSI2PK = :wq, GSI2SK = :wqsk, updatedAt = :now",
-           {":when": new_for, ":g1": moved["GSI1SK"], ":wq": moved["GSI2PK"], ":wqsk": moved["GSI2SK"],
-            ":now": stamp}, also=[event])
-    # The old slot stays: the publisher re-reads scheduledFor, so its firing does nothing.
-    trigger.safely_schedule([post.model_copy(update={"scheduledFor": new_for, "updatedAt": stamp})])
-    return Response(200, body)
+@dataclass(frozen=True)
+class Reschedule:
+    post: queries.ById
+    scheduled_for: datetime  # checked by parse_reschedule_body
 
 
-def _parse_reschedule_body(body: dict[str, Any], now: datetime) -> datetime:
+def parse_reschedule_body(body: dict[str, Any], now: datetime) -> datetime:
     when, first = parse_scheduled_for(body.get("scheduledFor"), now)
-    rest = [errors.issue(name, "unknown_field", "unknown field") for name in body if name != "scheduledFor"]
+    rest = [issue(name, "unknown_field", "unknown field") for name in body if name != "scheduledFor"]
     if first or rest:
-        raise errors.validation(first + rest)
+        raise ValidationFailed(first + rest)
     assert when is not None
     return when
+
+
+def reschedule(posts: Posts, command: Reschedule, now: datetime, remember: Remembering | None = None) -> Steered:
+    post = queries.get_scheduled_post(posts, command.post, consistent=True)
+    stamp, new_for = clock.to_storage(now), clock.to_storage(command.scheduled_for)
+    done = Steered(post.id, "queued", stamp, new_for)
+    change = f"{post.id}#rescheduled#{stamp}"
+    events = ChangeEvents(change, post.organizationId, outbox.scheduled_events(
+        change, [{**post.model_dump(mode="json"), "scheduledFor": new_for}], now), now)
+    kept = remember(done) if remember else None
+    _steer(posts, command.post, post, "be rescheduled",
+           lambda current: posts.reschedule(current, new_for, stamp, events, kept))
+    # The old slot stays: the publisher re-reads scheduledFor, so its firing does nothing.
+    trigger.safely_schedule([post.model_copy(update={"scheduledFor": new_for, "updatedAt": stamp})])
+    return done
 
 
 # -- cancel ---------------------------------------------------------------------------
 
 
-def cancel(req: Request) -> Response:
-    now = clock.now()
-    reason = require(CancelBody, req.json_body()).reason
-    post = _load(req)
+@dataclass(frozen=True)
+class Cancel:
+    post: queries.ById
+    reason: str | None
+
+
+def parse_cancel_body(body: dict[str, Any]) -> str | None:
+    """The reason, if one was given."""
+    return require(CancelBody, body).reason
+
+
+def cancel(posts: Posts, command: Cancel, now: datetime, remember: Remembering | None = None) -> Steered:
+    post = queries.get_scheduled_post(posts, command.post, consistent=True)
     stamp = clock.to_storage(now)
-    body = {"id": post.id, "status": "canceled", "canceledAt": to_wire(stamp)}
-    expression = "SET #s = :canceled, canceledAt = :now, updatedAt = :now"
-    values: dict[str, Any] = {":canceled": "canceled", ":now": stamp}
-    if reason is not None:
-        expression += ", cancelReason = :reason"
-        values[":reason"] = reason
-    # Leaving the work queue (sparse GSI2) is what keeps the sweeper away.
-    expression += " REMOVE GSI2PK, GSI2SK"
+    done = Steered(post.id, "canceled", stamp)
     change = f"{post.id}#canceled"  # canceled once: the post names the change
     data = {**outbox.post_data(post.model_dump(mode="json")), "canceledAt": to_wire(stamp)}
-    event = outbox.tx_put(req.table, change, post.organizationId,
+    events = ChangeEvents(change, post.organizationId,
                           [outbox.event(change, 0, "post.canceled", data, post.projectId, now)], now)
-    _steer(req, post, "be canceled", Response(200, body), expression, values, also=[event])
-    return Response(200, body)
+    kept = remember(done) if remember else None
+    _steer(posts, command.post, post, "be canceled",
+           lambda current: posts.cancel(current, stamp, command.reason, events, kept))
+    return done
 
 
 # -- shared by reschedule and cancel --------------------------------------------------
 
 
-def _load(req: Request, consistent: bool = True) -> ScheduledPost:
-    return repo.scheduled_post_in_path(req, consistent)
-
-
-def _steer(req: Request, post: ScheduledPost, action: str, response: Response,
-           expression: str, values: dict[str, Any], also: list[dict[str, Any]] | None = None) -> None:
-    """Apply `expression` if the post is still queued, else 409 with the reason."""
-    names = {"#s": "status"}
-    values = {**values, ":queued": "queued"}
-    condition = "#s = :queued"
+def _steer(posts: Posts, query: queries.ById, post: ScheduledPost, action: str,
+           write: Callable[[ScheduledPost], None]) -> None:
+    """Write if the post is still queued, else Conflict with the reason."""
     current = post
     for _ in range(_ATTEMPTS):
         lifecycle.require_steerable(current.id, current.status, action)
         try:
-            _write(req, keys.scheduled_post(post.id), expression, names, values, condition, response, also)
+            write(current)
             return
-        except ConditionFailed:
-            current = _load(req)  # the publisher (or another call) got there first
-    raise errors.conflict("CONCURRENT_UPDATE", f"Scheduled post {post.id} kept changing during this call; retry.",
-                          scheduledPostId=post.id)
-
-
-def _write(req: Request, key: dict[str, str], expression: str, names: dict[str, str], values: dict[str, Any],
-           condition: str, response: Response, also: list[dict[str, Any]] | None = None) -> None:
-    """One UpdateItem; with an Idempotency-Key, one transaction that also
-    completes the key, so a crash between the two cannot turn a retry into 409."""
-    reservation = req.reservation
-    if reservation is None and not also:
-        req.table.update(key, expression, names=names, values=values, condition=condition)
-        return
-    # The change's webhook event (`also`) commits with it or not at all.
-    tx = [req.table.tx_update(key, expression, names=names, values=values, condition=condition), *(also or [])]
-    try:
-        idempotency.commit(req.table, tx, reservation,
-                           idempotency.StoredResponse(response.status, response.body, response.headers))
-    except idempotency.CommitFailed:
-        raise ConditionFailed() from None
+        except StaleWrite:
+            # The publisher (or another call) got there first.
+            current = queries.get_scheduled_post(posts, query, consistent=True)
+    raise Conflict("CONCURRENT_UPDATE", f"Scheduled post {post.id} kept changing during this call; retry.",
+                   scheduledPostId=post.id)
 
 
 # -- list -----------------------------------------------------------------------------

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from layers_shared.domain.ports import PostListQuery, PostPage
+from layers_shared import idempotency
+from layers_shared.domain.ports import ChangeEvents, PostListQuery, PostPage, Remember, StaleWrite
 from layers_shared.models.entities import ScheduledPost
 from layers_shared.store import items, keys
 from layers_shared.store.table import Table
+from layers_shared.webhooks import outbox
 
 LIST_READ_BUDGET = 1000  # items a list request may evaluate (ADR 0042)
 LIST_QUERY_CALLS = 5     # Query calls a list request may make (ADR 0042)
@@ -28,6 +30,42 @@ class DynamoPosts:
     def list_for_project(self, query: PostListQuery) -> PostPage:
         found, resume_after = _collect(self.table, query)
         return PostPage([ScheduledPost.model_validate(item) for item in found], resume_after)
+
+    # Reschedule and cancel are one write conditional on `status = queued`, so they can
+    # never race the publisher's claim (docs/adr/0040-steering-posts.md).
+
+    def reschedule(self, post: ScheduledPost, scheduled_for: str, stamp: str, events: ChangeEvents,
+                   remember: Remember | None = None) -> None:
+        # The post moves in both of its orders: the project listing (GSI1) and the work queue (GSI2).
+        moved = items.to_item(post.model_copy(update={"status": "queued", "scheduledFor": scheduled_for}))
+        self._steer(post.id, "SET scheduledFor = :when, GSI1SK = :g1, GSI2PK = :wq, GSI2SK = :wqsk, updatedAt = :now",
+                    {":when": scheduled_for, ":g1": moved["GSI1SK"], ":wq": moved["GSI2PK"],
+                     ":wqsk": moved["GSI2SK"], ":now": stamp}, events, remember)
+
+    def cancel(self, post: ScheduledPost, stamp: str, reason: str | None, events: ChangeEvents,
+               remember: Remember | None = None) -> None:
+        expression = "SET #s = :canceled, canceledAt = :now, updatedAt = :now"
+        values: dict[str, Any] = {":canceled": "canceled", ":now": stamp}
+        if reason is not None:
+            expression += ", cancelReason = :reason"
+            values[":reason"] = reason
+        # Leaving the work queue (sparse GSI2) is what keeps the sweeper away.
+        expression += " REMOVE GSI2PK, GSI2SK"
+        self._steer(post.id, expression, values, events, remember)
+
+    def _steer(self, post_id: str, expression: str, values: dict[str, Any], events: ChangeEvents,
+               remember: Remember | None) -> None:
+        """One transaction: the update, its webhook events and, with an
+        Idempotency-Key, the key's completion, so that a crash between them
+        cannot turn a retry into a 409 or lose an event."""
+        update = self.table.tx_update(keys.scheduled_post(post_id), expression, names={"#s": "status"},
+                                      values={**values, ":queued": "queued"}, condition="#s = :queued")
+        raised = outbox.tx_put(self.table, events.change, events.organization_id, events.events, events.at)
+        try:
+            idempotency.commit(self.table, [update, raised], remember.reservation if remember else None,
+                               remember.answer if remember else None)
+        except idempotency.CommitFailed:
+            raise StaleWrite() from None
 
 
 def _collect(table: Table, query: PostListQuery) -> tuple[list[dict[str, Any]], str | None]:

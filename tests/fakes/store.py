@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from layers_shared.domain.ports import (
-    AccountListQuery, AccountPage, PostListQuery, PostPage, account_position, position_of,
+    AccountListQuery, AccountPage, ChangeEvents, PostListQuery, PostPage, Remember, StaleWrite, account_position,
+    position_of,
 )
 from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
 
@@ -36,8 +37,45 @@ class _Entities:
         return [self.model.model_validate(s) for s in self._stored.values()]
 
 
+class InMemoryReservation:
+    """An Idempotency-Key reservation as the port sees it: completed by the write that commits."""
+
+    def __init__(self) -> None:
+        self.completed = False
+
+    def mark_completed(self) -> None:
+        self.completed = True
+
+
 class InMemoryPosts(_Entities):
     model = ScheduledPost
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: dict[str, ChangeEvents] = {}  # the outbox: every change's events, once
+        self.answers: list[Any] = []  # what completed Idempotency-Keys remember
+
+    def reschedule(self, post: ScheduledPost, scheduled_for: str, stamp: str, events: ChangeEvents,
+                   remember: Remember | None = None) -> None:
+        self._steer(post.id, {"scheduledFor": scheduled_for, "updatedAt": stamp}, events, remember)
+
+    def cancel(self, post: ScheduledPost, stamp: str, reason: str | None, events: ChangeEvents,
+               remember: Remember | None = None) -> None:
+        changes = {"status": "canceled", "canceledAt": stamp, "updatedAt": stamp}
+        if reason is not None:
+            changes["cancelReason"] = reason
+        self._steer(post.id, changes, events, remember)
+
+    def _steer(self, post_id: str, changes: dict[str, Any], events: ChangeEvents, remember: Remember | None) -> None:
+        # As one TransactWriteItems: every condition is checked before anything is written.
+        stored = self._stored.get(post_id)
+        if stored is None or stored.get("status") != "queued" or events.change in self.events:
+            raise StaleWrite()
+        self._stored[post_id] = {**stored, **changes}
+        self.events[events.change] = events
+        if remember is not None:
+            self.answers.append(remember.answer)
+            remember.reservation.mark_completed()
 
     def list_for_project(self, query: PostListQuery) -> PostPage:
         # The same string comparisons DynamoDB makes on the sort key `<scheduledFor>#<id>`:

@@ -14,7 +14,7 @@ import pytest
 
 from layers_shared import aws, clock
 from layers_shared.models.entities import ScheduledPost
-from layers_shared.services import posts as post_service
+from layers_shared.store import posts as post_store
 from layers_shared.store import codec, items, keys
 from tests.support import TIKTOK, prj, schedule_posts
 
@@ -30,7 +30,7 @@ def partition(api, stack):
     [template_id] = schedule_posts(api, [{"socialAccountId": TIKTOK, "mode": "publish"}],
                                    when=clock.to_wire(base))
     template = ScheduledPost.model_validate(stack.table.get(keys.scheduled_post(template_id)))
-    total = 3 * post_service.LIST_READ_BUDGET
+    total = 3 * post_store.LIST_READ_BUDGET
     made = [template]
     for i in range(1, total):
         post_id = f"sp_00000000-0000-4000-8000-{i:012d}"
@@ -95,21 +95,21 @@ def _walk(api, counter, params: dict[str, str]) -> tuple[list[dict], list[list[i
 def test_a_filter_that_matches_nothing_nearby_reads_a_bounded_amount(api, counter, partition):
     every, failed, _sparse = partition
     pages, queries = _walk(api, counter, {"status": "failed", "limit": "1"})
-    assert max(len(q) for q in queries) <= post_service.LIST_QUERY_CALLS
-    assert max(sum(q) for q in queries) <= post_service.LIST_READ_BUDGET
+    assert max(len(q) for q in queries) <= post_store.LIST_QUERY_CALLS
+    assert max(sum(q) for q in queries) <= post_store.LIST_READ_BUDGET
     # The budget ran out before the matches: an empty page that still carries a cursor.
     assert pages[0] == {"items": [], "nextCursor": pages[0]["nextCursor"]} and pages[0]["nextCursor"]
     assert [i["id"] for p in pages for i in p["items"]] == failed
     assert all(len(p["items"]) <= 1 for p in pages)
     # Each request got through at most the budget, so the partition took several.
-    assert len(pages) >= len(every) // post_service.LIST_READ_BUDGET
+    assert len(pages) >= len(every) // post_store.LIST_READ_BUDGET
 
 
 def test_following_the_cursor_visits_every_match_once_in_order(api, counter, partition):
     _every, _failed, sparse = partition
     pages, queries = _walk(api, counter, {"status": "canceled,failed", "limit": "100"})
     assert [i["id"] for p in pages for i in p["items"]] == sparse
-    assert max(len(q) for q in queries) <= post_service.LIST_QUERY_CALLS
+    assert max(len(q) for q in queries) <= post_store.LIST_QUERY_CALLS
 
 
 def test_without_filters_a_page_is_one_query(api, counter, partition):

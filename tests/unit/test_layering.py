@@ -25,7 +25,7 @@ HTTP_FREE = ("services", "domain", "store", "publisher")
 
 KNOWN_HTTP_IMPORTS = {
     # use cases that still take the HTTP Request / return Response
-    "services/approval.py", "services/notify.py", "services/posts.py", "services/schedule_content.py",
+    "services/approval.py", "services/notify.py", "services/schedule_content.py",
     # container_in_path / scheduled_post_in_path read the Request (TYPE_CHECKING import)
     "store/repo.py",
 }
@@ -37,7 +37,7 @@ EXPRESSION = re.compile(r"attribute_not_exists|attribute_exists|\bSET |\bREMOVE 
 KNOWN_EXPRESSIONS = {
     "idempotency.py", "ratelimit.py", "platforms/creator_info.py", "platforms/sandbox.py",
     "publisher/claim.py", "publisher/dispatch.py", "publisher/outcome.py",
-    "services/approval.py", "services/posts.py", "services/schedule_content.py", "services/send_record.py",
+    "services/approval.py", "services/schedule_content.py", "services/send_record.py",
     "services/stash_store.py",
     "webhooks/delivery.py", "webhooks/fanout.py", "webhooks/outbox.py", "webhooks/service.py", "webhooks/store.py",
 }

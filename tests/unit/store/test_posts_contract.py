@@ -5,10 +5,12 @@ template.yaml and on tests/fakes/store.py."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
-from layers_shared.domain.ports import PostListQuery, position_of
+from layers_shared import idempotency
+from layers_shared.domain.ports import ChangeEvents, PostListQuery, Remember, StaleWrite, position_of
 from layers_shared.models.entities import Media, ScheduledPost
 
 ORG = "org_11111111-1111-4111-8111-111111111111"
@@ -106,3 +108,64 @@ def test_time_window(world, project_id, start, end, minutes):
         world.seed(p)
     found = world.ports["posts"].list_for_project(query(project_id, start=start, end=end))
     assert ids(found) == [made[m].id for m in minutes]
+
+
+# -- steering: conditional on `queued`, all or nothing with its events and its Idempotency-Key --
+
+NOW = datetime(2026, 5, 20, 9, 0, tzinfo=timezone.utc)
+STAMP = "2026-05-20T09:00:00.000Z"
+
+
+def events(change: str) -> ChangeEvents:
+    return ChangeEvents(change, ORG, [{"id": f"evt_{uuid.uuid4()}", "type": "post.canceled", "data": {}}], NOW)
+
+
+def test_reschedule_moves_a_queued_post_in_its_listing(world, project_id):
+    early, late = post(project_id, 1), post(project_id, 5)
+    for p in (early, late):
+        world.seed(p)
+    reservation = world.reservation()
+    world.ports["posts"].reschedule(early, "2026-06-01T12:09:00.000Z", STAMP, events(f"{early.id}#r"),
+                                    Remember(reservation, idempotency.StoredResponse(200, {"ok": 1}, {})))
+    moved = world.ports["posts"].get(early.id, consistent=True)
+    assert (moved.scheduledFor, moved.updatedAt, moved.status) == ("2026-06-01T12:09:00.000Z", STAMP, "queued")
+    assert ids(world.ports["posts"].list_for_project(query(project_id))) == [early.id, late.id]
+    assert world.raised(f"{early.id}#r") and reservation.completed
+
+
+@pytest.mark.parametrize("reason", [None, "wrong caption"])
+def test_cancel_cancels_a_queued_post(world, project_id, reason):
+    queued = post(project_id, 1)
+    world.seed(queued)
+    world.ports["posts"].cancel(queued, STAMP, reason, events(f"{queued.id}#canceled"))
+    canceled = world.ports["posts"].get(queued.id, consistent=True)
+    assert (canceled.status, canceled.canceledAt, canceled.updatedAt, canceled.cancelReason) == \
+        ("canceled", STAMP, STAMP, reason)
+    assert world.raised(f"{queued.id}#canceled")
+
+
+@pytest.mark.parametrize("status", ["publishing", "published", "canceled", "missing"])
+def test_a_post_that_is_not_queued_is_left_alone_and_nothing_else_is_written(world, project_id, status):
+    stored = post(project_id, 1, status="queued" if status == "missing" else status)
+    if status != "missing":
+        world.seed(stored)
+    reservation = world.reservation()
+    remember = Remember(reservation, idempotency.StoredResponse(200, {}, {}))
+    with pytest.raises(StaleWrite):
+        world.ports["posts"].cancel(stored, STAMP, None, events(f"{stored.id}#c"), remember)
+    with pytest.raises(StaleWrite):
+        world.ports["posts"].reschedule(stored, "2026-06-01T12:09:00.000Z", STAMP, events(f"{stored.id}#r"),
+                                        remember)
+    assert world.ports["posts"].get(stored.id, consistent=True) == (None if status == "missing" else stored)
+    assert not world.raised(f"{stored.id}#c") and not world.raised(f"{stored.id}#r")
+    assert not reservation.completed
+
+
+def test_a_change_whose_events_were_already_raised_writes_nothing(world, project_id):
+    queued = post(project_id, 1)
+    world.seed(queued)
+    world.ports["posts"].reschedule(queued, "2026-06-01T12:09:00.000Z", STAMP, events(f"{queued.id}#same"))
+    again = world.ports["posts"].get(queued.id, consistent=True)
+    with pytest.raises(StaleWrite):  # the same change a second time: the whole write is canceled
+        world.ports["posts"].cancel(again, "2026-05-20T09:01:00.000Z", "x", events(f"{queued.id}#same"))
+    assert world.ports["posts"].get(queued.id, consistent=True) == again
