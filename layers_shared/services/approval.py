@@ -40,7 +40,8 @@ class _IdsTaken(Exception):
 def approve(req: Request) -> Response:
     body = require(ApproveBody, req.json_body())
     principal = req.principal
-    container = repo.container_in_path(req)
+    container = repo.container_of(req.table, req.principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
     for _ in range(ATTEMPTS):
         if rules.approve_move(container) == "already":
             return Response(200, approved_view(container, None))
@@ -153,7 +154,8 @@ def _transact(table: Table, tx: list[dict[str, Any]], reservation: idempotency.R
 def reject(req: Request) -> Response:
     body = require(RejectBody, req.json_body())
     principal = req.principal
-    container = repo.container_in_path(req)
+    container = repo.container_of(req.table, req.principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
     for _ in range(ATTEMPTS):
         if rules.reject_move(container) == "already":
             return Response(200, rejected_view(container, []))

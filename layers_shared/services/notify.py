@@ -51,7 +51,8 @@ UNCONFIRMED_ERROR = ("The SMS provider did not answer and the message could not 
 def notify_device(req: Request) -> Response:
     body = parse_body(req.json_body())
     principal = req.principal
-    container = repo.container_in_path(req)
+    container = repo.container_of(req.table, req.principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
     if container.status != "completed":
         raise errors.conflict("CONTENT_NOT_READY",
                               f"Content container {container.id} is '{container.status}', not 'completed'; "

@@ -21,7 +21,8 @@ def schedule(req: Request, *, publish_now: bool) -> Response:
     now = clock.now()
     intent = rules.parse_schedule_body(req.json_body(), now, publish_now=publish_now)
     principal = req.principal
-    container = repo.container_in_path(req)
+    container = repo.container_of(req.table, req.principal.organization_id, req.path_id("containerId", "cnt"),
+                                  req.path["containerId"])
     rules.check_container(container)
     world, project = load_world(req.table, principal.organization_id, container, intent, env=principal.env)
     gate = rules.approval_gate(container, project, publish_now=publish_now)

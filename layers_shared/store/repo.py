@@ -5,7 +5,7 @@ caller answers 404 exactly as for an id that does not exist.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from layers_shared.domain.errors import NotFound
 from layers_shared.models.entities import (
@@ -13,9 +13,6 @@ from layers_shared.models.entities import (
 )
 from layers_shared.store import items, keys
 from layers_shared.store.table import Table
-
-if TYPE_CHECKING:  # the HTTP layer's Request; no import cycle at run time
-    from layers_shared.http.api import Request as PathRequest
 
 
 def container_of(table: Table, organization_id: str, container_id: str | None, raw: str) -> Container:
@@ -38,18 +35,6 @@ def project_of(table: Table, organization_id: str, project_id: str | None, raw: 
     if found is None or found.organizationId != organization_id:
         raise NotFound("Project", raw, projectId=raw)
     return found
-
-
-def container_in_path(req: "PathRequest") -> Container:
-    """The `{containerId}` of the request, in the caller's organization."""
-    return container_of(req.table, req.principal.organization_id, req.path_id("containerId", "cnt"),
-                        req.path["containerId"])
-
-
-def scheduled_post_in_path(req: "PathRequest", consistent: bool = False) -> ScheduledPost:
-    """The `{scheduledPostId}` of the request, in the caller's organization."""
-    return scheduled_post_of(req.table, req.principal.organization_id, req.path_id("scheduledPostId", "sp"),
-                             req.path["scheduledPostId"], consistent)
 
 
 def user(table: Table, user_id: str | None) -> User | None:

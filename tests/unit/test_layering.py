@@ -26,8 +26,6 @@ HTTP_FREE = ("services", "domain", "store", "publisher")
 KNOWN_HTTP_IMPORTS = {
     # use cases that still take the HTTP Request / return Response
     "services/approval.py", "services/notify.py", "services/schedule_content.py",
-    # container_in_path / scheduled_post_in_path read the Request (TYPE_CHECKING import)
-    "store/repo.py",
 }
 
 # Condition, update and key-condition vocabulary of DynamoDB expressions.
