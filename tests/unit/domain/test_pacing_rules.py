@@ -1,0 +1,70 @@
+"""Pacing rules (issue 13): slots under a sliding-window limit, full jitter."""
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from layers_shared.domain.pacing import full_jitter, keep, next_slot
+
+WINDOW = 60_000
+
+
+def _reserve_all(arrivals: list[int], limit: int) -> list[int]:
+    """Hand out a slot to each arrival in order, as the table-backed budget does."""
+    kept: list[int] = []
+    slots = []
+    for now in arrivals:
+        slot = next_slot(kept, now, limit, WINDOW)
+        kept = keep(kept, slot, limit)
+        slots.append(slot)
+    return slots
+
+
+arrivals = st.lists(st.integers(min_value=0, max_value=600_000), min_size=1, max_size=80).map(sorted)
+limits = st.sampled_from([1, 6, 20, 30])
+
+
+@settings(max_examples=300)
+@given(arrivals, limits)
+def test_no_sliding_window_ever_holds_more_than_the_limit(times, limit):
+    slots = sorted(_reserve_all(times, limit))
+    for i, start in enumerate(slots):
+        # TikTok's check: calls within the 60 s before (and at) this one.
+        assert sum(1 for s in slots[i:] if s - start < WINDOW) <= limit
+
+
+@settings(max_examples=300)
+@given(arrivals, limits)
+def test_a_slot_is_never_before_its_arrival_and_never_goes_backwards(times, limit):
+    slots = _reserve_all(times, limit)
+    assert all(slot >= now for slot, now in zip(slots, times))
+    assert slots == sorted(slots)
+
+
+@settings(max_examples=300)
+@given(arrivals, limits)
+def test_pacing_holds_nothing_back_that_the_limit_allows(times, limit):
+    # Work-conserving: a call waits only when `limit` calls already sit in the
+    # minute before its slot (so pacing runs exactly at the token's limit).
+    slots = _reserve_all(times, limit)
+    for i, (slot, now) in enumerate(zip(slots, times)):
+        if slot > now:
+            before = [s for s in slots[:i] if slot - WINDOW <= s <= slot]
+            assert len(before) >= limit or slots[i - 1] == slot
+
+
+def test_one_hundred_calls_at_once_at_six_a_minute_take_sixteen_and_a_half_minutes():
+    slots = _reserve_all([0] * 100, 6)
+    assert slots[:6] == [0] * 6 and slots[6:12] == [WINDOW] * 6
+    assert slots[-1] == 16 * WINDOW
+
+
+@given(st.floats(min_value=0, max_value=900), st.floats(min_value=0, max_value=900),
+       st.floats(min_value=0, max_value=1))
+def test_full_jitter_stays_between_what_the_platform_asked_and_the_backoff(backoff, floor, draw):
+    wait = full_jitter(backoff, floor, lambda: draw)
+    assert floor <= wait <= max(floor, backoff) + 1e-9
+
+
+def test_full_jitter_spreads_a_crowd_over_the_whole_backoff():
+    waits = [full_jitter(60.0, 0.0, lambda d=d: d / 100) for d in range(101)]
+    assert min(waits) == 0.0 and max(waits) == 60.0
