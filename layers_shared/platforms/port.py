@@ -14,7 +14,9 @@ from typing import Any, Callable, Literal, Protocol
 
 from layers_shared.models.entities import LastError, ScheduledPost, SocialAccount
 
-OutcomeKind = Literal["published", "draft", "processing", "retry", "failed", "unknown"]
+# deferred: our own pacing held the call back; nothing was sent, and the
+# publisher waits `retry_after` without spending an attempt (platforms/pacing.py).
+OutcomeKind = Literal["published", "draft", "processing", "retry", "failed", "unknown", "deferred"]
 
 
 @dataclass
@@ -38,9 +40,14 @@ class Delivery:
     # Reads the account's credentials as stored now: another worker may have
     # rotated them since `credentials` was read.
     reload_credentials: Callable[[], Credentials | None] | None = None
+    # Stores rotated credentials at once (TikTok's refresh kills the old pair).
+    save_credentials: Callable[[Credentials], None] | None = None
     # Live TikTok direct posts: the shared creator_info cache and per-token
     # budget (platforms/creator_info.Store); None reads without a budget.
     creator_info_store: Any = None
+    # Live TikTok: the account's per-token call budgets and refresh lease
+    # (platforms/pacing.TokenPacing); None calls unpaced.
+    pacing: Any = None
 
 
 @dataclass

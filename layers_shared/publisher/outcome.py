@@ -17,11 +17,13 @@ publish id and take its failure for this attempt's (docs/adr/0012).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from layers_shared import clock
+from layers_shared.domain.pacing import full_jitter
 from layers_shared.models.entities import LastError
 from layers_shared.platforms.port import Outcome
 from layers_shared.publisher import claim
@@ -45,9 +47,13 @@ class Decision:
         return self.status is not None
 
 
-def decide(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timings) -> Decision:
-    """`post` is the item as the worker holds it (attempts, attemptedAt, polls, waitingSince)."""
+def decide(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timings,
+           rand: Callable[[], float] | None = None) -> Decision:
+    """`post` is the item as the worker holds it (attempts, attemptedAt, polls,
+    waitingSince). `rand` draws the retry jitter (tests pin it)."""
     stamp = clock.to_storage(now)
+    if outcome.kind == "deferred":
+        return _deferred(post, outcome)
     if outcome.kind in ("published", "draft"):
         values: dict[str, Any] = {"status": outcome.kind, "publishedAt": stamp}
         if outcome.external_id is not None:
@@ -58,7 +64,7 @@ def decide(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timin
     if outcome.kind == "failed":
         return _failed(outcome.error or LastError(code="PLATFORM_ERROR", message="The platform refused the post."))
     if outcome.kind == "retry":
-        return _retry(post, outcome, now, timings)
+        return _retry(post, outcome, now, timings, rand)
     # processing or unknown: wait, then read the platform again
     since = clock.from_storage(post.get("waitingSince")) or now
     if now - since > timedelta(seconds=timings.processing_limit):
@@ -86,11 +92,14 @@ def _failed(error: LastError) -> Decision:
                     list(TERMINAL_REMOVE))
 
 
-def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timings) -> Decision:
+def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timings,
+           rand: Callable[[], float] | None = None) -> Decision:
     error = outcome.error or LastError(code="PLATFORM_UNAVAILABLE", message="The platform is unavailable.")
     attempts = int(post.get("attempts") or 1)
     first = clock.from_storage(post.get("attemptedAt")) or now
-    delay = max(outcome.retry_after or 0.0, timings.retry_base * 2 ** (attempts - 1))
+    # Posts that failed together (an outage, one busy token) would otherwise
+    # all come back at the same instant and fail together again.
+    delay = full_jitter(timings.retry_base * 2 ** (attempts - 1), outcome.retry_after or 0.0, rand)
     delay = min(delay, MAX_SQS_DELAY)
     window_ends = first + _window(post, timings)
     if attempts >= timings.max_attempts or now + timedelta(seconds=delay) > window_ends:
@@ -100,6 +109,28 @@ def _retry(post: dict[str, Any], outcome: Outcome, now: datetime, timings: Timin
     # publish id that FAILED must not be what the next attempt's confirm reads).
     values, remove = _with_state(values, ["submitStartedAt"], outcome.state)
     return Decision(None, values, remove, ("submit", delay))
+
+
+def _deferred(post: dict[str, Any], outcome: Outcome) -> Decision:
+    """Our own pacing held the call back (platforms/pacing.py): nothing was
+    sent, so the submit the claim (or `start_submit`) counted did not happen
+    and a new one is allowed; and the wait is ours, not the platform's, so it
+    goes back to the retry window. The same action runs again after it."""
+    action: Action = post.get("nextAction") or "submit"
+    delay = max(1.0, min(float(outcome.retry_after or 1.0), MAX_SQS_DELAY))
+    grace = math.ceil(float(post.get("windowGrace") or 0) + delay)
+    values: dict[str, Any] = {"nextAction": action, "windowGrace": grace}
+    remove: list[str] = []
+    if action == "submit":
+        values["attempts"] = max(0, int(post.get("attempts") or 0) - 1)
+        remove.append("submitStartedAt")
+    # No lastTransientError: a post that later runs out of window must fail
+    # with the platform's error, never with one of our own pacing.
+    # Held back, the attempt keeps what it had (a publish id to read, a slot
+    # already reserved) plus what the pacing adds.
+    state = {**(post.get("platformState") or {}), **outcome.state}
+    values, remove = _with_state(values, remove, state)
+    return Decision(None, values, remove, (action, delay))
 
 
 def _window(post: dict[str, Any], timings: Timings) -> timedelta:

@@ -37,12 +37,13 @@ def test_failed_records_last_error_with_platform_code():
 
 
 def test_retry_backs_off_exponentially_and_honours_retry_after():
-    first = decide(post(attempts=1), Outcome.retry("RATE_LIMITED", "slow down"), NOW, T)
+    top = lambda: 1.0  # noqa: E731 - the top of the full-jitter draw (test_deferred_rules covers the spread)
+    first = decide(post(attempts=1), Outcome.retry("RATE_LIMITED", "slow down"), NOW, T, rand=top)
     assert first.status is None and first.next == ("submit", 15)
     assert "submitStartedAt" in first.remove  # nothing went out: a new submit is allowed
-    third = decide(post(attempts=3), Outcome.retry("RATE_LIMITED", "slow down"), NOW, T)
+    third = decide(post(attempts=3), Outcome.retry("RATE_LIMITED", "slow down"), NOW, T, rand=top)
     assert third.next == ("submit", 60)
-    told = decide(post(attempts=1), Outcome.retry("RATE_LIMITED", "slow down", retry_after=40), NOW, T)
+    told = decide(post(attempts=1), Outcome.retry("RATE_LIMITED", "slow down", retry_after=40), NOW, T, rand=top)
     assert told.next == ("submit", 40)
 
 
@@ -53,7 +54,8 @@ def test_retry_stops_after_five_attempts():
 
 def test_retry_stops_when_the_next_attempt_would_leave_the_ten_minute_window():
     started = clock.to_storage(NOW - timedelta(minutes=9, seconds=50))
-    d = decide(post(attempts=2, attemptedAt=started), Outcome.retry("RATE_LIMITED", "x"), NOW, T)
+    d = decide(post(attempts=2, attemptedAt=started), Outcome.retry("RATE_LIMITED", "x"), NOW, T,
+               rand=lambda: 1.0)
     assert d.status == "failed"
 
 
