@@ -141,5 +141,30 @@ class Accounts(Protocol):
         ...
 
 
+class Reservation(Protocol):
+    """An Idempotency-Key this request holds while it runs."""
+
+    completed: bool
+
+    def complete(self, response: Any) -> None:
+        """Keep `response` (an idempotency.StoredResponse) for replays; nothing if the key was taken over."""
+        ...
+
+    def abandon(self) -> None:
+        """Let a retry run (an answer that is not kept); only while still in progress."""
+        ...
+
+    def mark_completed(self) -> None:
+        """A write that carried the completion (`Remember`) has committed."""
+        ...
+
+
+class IdempotencyRecords(Protocol):
+    def reserve(self, scope: str, fingerprint: str) -> Any:
+        """A Reservation, or the StoredResponse to replay; IdempotencyConflict for another
+        fingerprint, IdempotencyInProgress while the first request still runs."""
+        ...
+
+
 class MusicCatalog(Protocol):
     def most_used_first(self) -> list[MusicTrack]: ...

@@ -24,7 +24,7 @@ from aws_lambda_powertools import Logger
 
 from layers_shared import auth, errors, ids, idempotency, ratelimit
 from layers_shared.domain.errors import DomainError
-from layers_shared.domain.ports import Remember
+from layers_shared.domain.ports import Remember, Reservation
 from layers_shared.http import validation
 from layers_shared.http.errors import to_api_error
 from layers_shared.store.table import Table, fault_kind
@@ -54,7 +54,7 @@ class Request:
     principal: auth.Principal
     table: Table
     optional_body: bool = False
-    reservation: idempotency.Reservation | None = None
+    reservation: Reservation | None = None
     dry_run: bool = False
     _json: Any = None
 
@@ -136,7 +136,7 @@ class Endpoint:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
         # The class is fixed per route, so even a 401/403 (not counted) can name it.
         extra_headers: dict[str, str] = {"X-RateLimit-Endpoint-Class": self.endpoint_class}
-        reservation: idempotency.Reservation | None = None
+        reservation: Reservation | None = None
         try:
             principal = auth.authenticate(headers, self.table)
             logger.append_keys(api_key_id=principal.key_id, organization_id=principal.organization_id)
@@ -157,8 +157,11 @@ class Endpoint:
             )
             key = idempotency.validate_key(headers.get("idempotency-key")) if self.idempotent else None
             if key is not None and not dry_run:
-                outcome = idempotency.begin(self.table, f"{principal.key_id}#{self.method} {self.path}#{key}",
-                                            idempotency.fingerprint(request.path, _fingerprint_body(request)))
+                from layers_shared.store.idempotency import DynamoIdempotencyRecords  # only with a key
+
+                outcome = DynamoIdempotencyRecords(self.table).reserve(
+                    f"{principal.key_id}#{self.method} {self.path}#{key}",
+                    idempotency.fingerprint(request.path, _fingerprint_body(request)))
                 if isinstance(outcome, idempotency.StoredResponse):
                     body = self.reveal(outcome.body) if self.reveal else outcome.body
                     replay = Response(outcome.status, body,

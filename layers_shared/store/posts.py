@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from layers_shared import idempotency
 from layers_shared.domain.ports import ChangeEvents, PostListQuery, PostPage, Remember, StaleWrite
 from layers_shared.models.entities import ScheduledPost
 from layers_shared.store import items, keys
+from layers_shared.store.idempotency import CommitFailed, commit
 from layers_shared.store.table import Table
 from layers_shared.webhooks import outbox
 
@@ -62,9 +62,9 @@ class DynamoPosts:
                                       values={**values, ":queued": "queued"}, condition="#s = :queued")
         raised = outbox.tx_put(self.table, events.change, events.organization_id, events.events, events.at)
         try:
-            idempotency.commit(self.table, [update, raised], remember.reservation if remember else None,
-                               remember.answer if remember else None)
-        except idempotency.CommitFailed:
+            commit(self.table, [update, raised], remember.reservation if remember else None,
+                   remember.answer if remember else None)
+        except CommitFailed:
             raise StaleWrite() from None
 
 

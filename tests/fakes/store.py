@@ -10,8 +10,13 @@ not change what is stored.
 """
 from __future__ import annotations
 
+import json
+import secrets
 from typing import Any, Iterable
 
+from layers_shared import clock
+from layers_shared.domain.errors import IdempotencyConflict, IdempotencyInProgress
+from layers_shared.idempotency import LEASE_SECONDS, TTL_SECONDS, StoredResponse, canonical_json
 from layers_shared.domain.ports import (
     AccountListQuery, AccountPage, ChangeEvents, PostListQuery, PostPage, Remember, StaleWrite, account_position,
     position_of,
@@ -37,11 +42,62 @@ class _Entities:
         return [self.model.model_validate(s) for s in self._stored.values()]
 
 
-class InMemoryReservation:
-    """An Idempotency-Key reservation as the port sees it: completed by the write that commits."""
+class InMemoryIdempotencyRecords:
+    """Idempotency-Key records with the DynamoDB side's conditions: a record can be
+    taken when missing, expired (TTL deletes late, so expiry is checked) or when
+    its holder's lease ran out; answers are kept as JSON, as the table keeps them."""
 
     def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def reserve(self, scope: str, fingerprint: str) -> InMemoryReservation | StoredResponse:
+        now = clock.epoch_seconds(clock.now())
+        found = self.records.get(scope)
+        if found is None or found["expiresAt"] < now or (found["status"] == "in_progress"
+                                                         and found["leaseUntil"] < now):
+            token = secrets.token_hex(16)
+            self.records[scope] = {"status": "in_progress", "fingerprint": fingerprint, "token": token,
+                                   "leaseUntil": now + LEASE_SECONDS, "expiresAt": now + TTL_SECONDS}
+            return InMemoryReservation(self, scope, token)
+        if found["fingerprint"] != fingerprint:
+            raise IdempotencyConflict()
+        if found["status"] == "completed":
+            kept = found["response"]
+            return StoredResponse(kept["status"], json.loads(kept["body"]), dict(kept["headers"]))
+        raise IdempotencyInProgress()
+
+
+class InMemoryReservation:
+    """A key held while a request runs. Without records (a use case's unit test
+    that only needs something to complete) it stands for a record of its own."""
+
+    def __init__(self, records: InMemoryIdempotencyRecords | None = None, scope: str = "", token: str = "") -> None:
+        self.records, self.scope, self.token = records, scope, token
         self.completed = False
+
+    def held(self) -> bool:
+        if self.records is None:
+            return True
+        found = self.records.records.get(self.scope)
+        return found is not None and found["token"] == self.token
+
+    def complete(self, response: StoredResponse) -> None:
+        if self.completed:
+            return
+        if self.held() and self.records is not None:  # else another request took over: it will answer
+            found = self.records.records[self.scope]
+            found.pop("leaseUntil", None)
+            found.update(status="completed", response={"status": response.status, "headers": response.headers,
+                                                       "body": canonical_json(response.body)})
+        self.completed = True
+
+    def abandon(self) -> None:
+        # Only while in progress: a completed answer stays for the retry to replay.
+        if self.completed or self.records is None:
+            return
+        found = self.records.records.get(self.scope)
+        if found is not None and found["token"] == self.token and found["status"] == "in_progress":
+            del self.records.records[self.scope]
 
     def mark_completed(self) -> None:
         self.completed = True
@@ -71,11 +127,13 @@ class InMemoryPosts(_Entities):
         stored = self._stored.get(post_id)
         if stored is None or stored.get("status") != "queued" or events.change in self.events:
             raise StaleWrite()
+        if remember is not None and not remember.reservation.held():
+            raise IdempotencyInProgress()  # the key was taken over: its new holder answers
         self._stored[post_id] = {**stored, **changes}
         self.events[events.change] = events
         if remember is not None:
             self.answers.append(remember.answer)
-            remember.reservation.mark_completed()
+            remember.reservation.complete(remember.answer)
 
     def list_for_project(self, query: PostListQuery) -> PostPage:
         # The same string comparisons DynamoDB makes on the sort key `<scheduledFor>#<id>`:

@@ -40,34 +40,36 @@ class World:
 
 
 def _dynamo(table: Any) -> World:
-    from layers_shared import idempotency
     from layers_shared.store import items
     from layers_shared.store.accounts import DynamoAccounts
     from layers_shared.store.containers import DynamoContainers, DynamoProjects
+    from layers_shared.store.idempotency import DynamoIdempotencyRecords
     from layers_shared.store.music import DynamoMusicCatalog
     from layers_shared.store.posts import DynamoPosts
     from layers_shared.webhooks import outbox
 
     return World("dynamodb", {"posts": DynamoPosts(table), "containers": DynamoContainers(table),
                               "projects": DynamoProjects(table), "accounts": DynamoAccounts(table),
-                              "music": DynamoMusicCatalog(table)},
+                              "music": DynamoMusicCatalog(table), "idempotency": DynamoIdempotencyRecords(table)},
                  lambda entity: table.put(items.to_item(entity)),
-                 lambda: idempotency.begin(table, f"contract#{uuid.uuid4()}", "fp"),
+                 lambda: DynamoIdempotencyRecords(table).reserve(f"contract#{uuid.uuid4()}", "fp"),
                  lambda change: table.get(outbox.outbox_key(change), consistent=True) is not None)
 
 
 def _memory() -> World:
     from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
     from tests.fakes.store import (
-        InMemoryAccounts, InMemoryContainers, InMemoryMusicCatalog, InMemoryPosts, InMemoryProjects,
-        InMemoryReservation,
+        InMemoryAccounts, InMemoryContainers, InMemoryIdempotencyRecords, InMemoryMusicCatalog, InMemoryPosts,
+        InMemoryProjects,
     )
 
     ports = {"posts": InMemoryPosts(), "containers": InMemoryContainers(), "projects": InMemoryProjects(),
-             "accounts": InMemoryAccounts(), "music": InMemoryMusicCatalog()}
+             "accounts": InMemoryAccounts(), "music": InMemoryMusicCatalog(),
+             "idempotency": InMemoryIdempotencyRecords()}
     by_type = {ScheduledPost: "posts", Container: "containers", Project: "projects", SocialAccount: "accounts",
                Layer: "accounts", MusicTrack: "music"}
-    return World("memory", ports, lambda entity: ports[by_type[type(entity)]].add(entity), InMemoryReservation,
+    return World("memory", ports, lambda entity: ports[by_type[type(entity)]].add(entity),
+                 lambda: ports["idempotency"].reserve(f"contract#{uuid.uuid4()}", "fp"),
                  lambda change: change in ports["posts"].events)
 
 

@@ -5,11 +5,12 @@ template.yaml and on tests/fakes/store.py."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from layers_shared import idempotency
+from layers_shared import clock, idempotency
+from layers_shared.domain.errors import IdempotencyInProgress
 from layers_shared.domain.ports import ChangeEvents, PostListQuery, Remember, StaleWrite, position_of
 from layers_shared.models.entities import Media, ScheduledPost
 
@@ -169,3 +170,25 @@ def test_a_change_whose_events_were_already_raised_writes_nothing(world, project
     with pytest.raises(StaleWrite):  # the same change a second time: the whole write is canceled
         world.ports["posts"].cancel(again, "2026-05-20T09:01:00.000Z", "x", events(f"{queued.id}#same"))
     assert world.ports["posts"].get(queued.id, consistent=True) == again
+
+
+def test_the_remembered_answer_is_replayed_and_a_lost_key_writes_nothing(world, project_id):
+    first, second = post(project_id, 1), post(project_id, 2)
+    for p in (first, second):
+        world.seed(p)
+    records, scope = world.ports["idempotency"], f"contract#{uuid.uuid4()}"
+    answer = idempotency.StoredResponse(200, {"id": first.id, "status": "canceled"}, {})
+    world.ports["posts"].cancel(first, STAMP, None, events(f"{first.id}#c"),
+                                Remember(records.reserve(scope, "fp"), answer))
+    assert records.reserve(scope, "fp") == answer
+
+    other_scope = f"contract#{uuid.uuid4()}"
+    lost = records.reserve(other_scope, "fp")
+    clock.set_now(clock.now() + timedelta(seconds=idempotency.LEASE_SECONDS + 1))
+    try:
+        records.reserve(other_scope, "fp")  # a retry took the key over: the first holder's write must not land
+        with pytest.raises(IdempotencyInProgress):
+            world.ports["posts"].cancel(second, STAMP, None, events(f"{second.id}#c"), Remember(lost, answer))
+    finally:
+        clock.set_now(None)
+    assert world.ports["posts"].get(second.id, consistent=True) == second and not world.raised(f"{second.id}#c")
