@@ -1,12 +1,14 @@
-"""Per-organization rate limits: fixed one-minute windows on DynamoDB atomic
-counters, so the limit holds across every Lambda instance."""
+"""Per-organization rate limits: fixed one-minute windows on shared atomic
+counters (the `RateCounters` port), so the limit holds across every Lambda instance."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from layers_shared import clock, config, errors
-from layers_shared.store import keys
-from layers_shared.store.table import Table
+
+if TYPE_CHECKING:
+    from layers_shared.domain.ports import RateCounters
 
 WINDOW_SECONDS = 60
 
@@ -32,7 +34,7 @@ def limit_for(tier: str, endpoint_class: str) -> int:
     return limits.get(tier, limits["standard"])[endpoint_class]
 
 
-def consume(table: Table, *, organization_id: str, env: str, tier: str, endpoint_class: str) -> Budget:
+def consume(counters: RateCounters, *, organization_id: str, env: str, tier: str, endpoint_class: str) -> Budget:
     """Count this request; raise 429 when the window's budget is spent.
 
     Test keys count in their own bucket, so a sandbox run cannot starve
@@ -42,14 +44,8 @@ def consume(table: Table, *, organization_id: str, env: str, tier: str, endpoint
     window = now - now % WINDOW_SECONDS
     reset = window + WINDOW_SECONDS
     limit = limit_for(tier, endpoint_class)
-    item = table.update(
-        keys.key("RL", f"{organization_id}#{env}#{endpoint_class}#{window}"),
-        "ADD #n :one SET expiresAt = if_not_exists(expiresAt, :exp)",
-        names={"#n": "count"},
-        values={":one": 1, ":exp": reset + WINDOW_SECONDS},
-        return_new=True,
-    )
-    used = int(item["count"])
+    # Kept one window past its end: a late request of the window still finds its count.
+    used = counters.count(f"{organization_id}#{env}#{endpoint_class}#{window}", reset + WINDOW_SECONDS)
     budget = Budget(endpoint_class, limit, max(limit - used, 0), reset)
     if used > limit:
         error = errors.rate_limited(max(reset - now, 1), endpoint_class)

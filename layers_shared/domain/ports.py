@@ -166,5 +166,12 @@ class IdempotencyRecords(Protocol):
         ...
 
 
+class RateCounters(Protocol):
+    def count(self, bucket: str, expires_at: int) -> int:
+        """Count one more request in `bucket` (atomically, across every instance) and
+        return the count so far; the bucket may be forgotten after `expires_at` (epoch s)."""
+        ...
+
+
 class MusicCatalog(Protocol):
     def most_used_first(self) -> list[MusicTrack]: ...

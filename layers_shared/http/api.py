@@ -27,6 +27,7 @@ from layers_shared.domain.errors import DomainError
 from layers_shared.domain.ports import Remember, Reservation
 from layers_shared.http import validation
 from layers_shared.http.errors import to_api_error
+from layers_shared.store.ratelimit import DynamoRateCounters
 from layers_shared.store.table import Table, fault_kind
 
 logger = Logger(service="layers-publishing")
@@ -145,7 +146,7 @@ class Endpoint:
             dry_run = self._dry_run(query)
             endpoint_class = READ if dry_run else self.endpoint_class
             extra_headers["X-RateLimit-Endpoint-Class"] = endpoint_class
-            budget = ratelimit.consume(self.table, organization_id=principal.organization_id,
+            budget = ratelimit.consume(DynamoRateCounters(self.table), organization_id=principal.organization_id,
                                        env=principal.env, tier=principal.tier,
                                        endpoint_class=endpoint_class)
             extra_headers.update(budget.headers())

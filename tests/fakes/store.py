@@ -197,3 +197,12 @@ class InMemoryMusicCatalog(_Entities):
     def most_used_first(self) -> list[MusicTrack]:
         # Ties in use count come in descending id order, as the index's sort key `<count>#<id>` orders them.
         return sorted(self._all(), key=lambda t: (t.userCount, t.id), reverse=True)
+
+
+class InMemoryRateCounters:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def count(self, bucket: str, expires_at: int) -> int:
+        self.counts[bucket] = self.counts.get(bucket, 0) + 1
+        return self.counts[bucket]
