@@ -17,14 +17,14 @@ def cancel(req: Request) -> Response:
     reason = posts.parse_cancel_body(req.json_body())
     post = queries.ById(req.principal.organization_id, req.path_id("scheduledPostId", "sp"),
                         req.path["scheduledPostId"])
-    done = posts.cancel(DynamoPosts(req.table), posts.Cancel(post, reason), clock.now(), req.remembering(_body))
-    return Response(200, _body(done))
+    done = posts.cancel(DynamoPosts(req.table), posts.Cancel(post, reason), clock.now(), req.remembering(_answer))
+    return _answer(done)
 
 
-def _body(done) -> dict:
+def _answer(done) -> Response:
     from layers_shared.clock import to_wire
 
-    return {"id": done.post_id, "status": done.status, "canceledAt": to_wire(done.at)}
+    return Response(200, {"id": done.post_id, "status": done.status, "canceledAt": to_wire(done.at)})
 
 
 handler = endpoint.lambda_handler

@@ -9,9 +9,9 @@ endpoint = Endpoint("POST", "/v1/content/{containerId}/publish", scope="publish:
 
 @endpoint.handle
 def publish(req: Request) -> Response:
-    from layers_shared.services import schedule_content  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import schedule_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return schedule_content.schedule(req, publish_now=True)
+    return schedule_routes.handle(req, publish_now=True)
 
 
 handler = endpoint.lambda_handler

@@ -18,15 +18,15 @@ def reschedule(req: Request) -> Response:
     when = posts.parse_reschedule_body(req.json_body(), now)
     post = queries.ById(req.principal.organization_id, req.path_id("scheduledPostId", "sp"),
                         req.path["scheduledPostId"])
-    done = posts.reschedule(DynamoPosts(req.table), posts.Reschedule(post, when), now, req.remembering(_body))
-    return Response(200, _body(done))
+    done = posts.reschedule(DynamoPosts(req.table), posts.Reschedule(post, when), now, req.remembering(_answer))
+    return _answer(done)
 
 
-def _body(done) -> dict:
+def _answer(done) -> Response:
     from layers_shared.clock import to_wire
 
-    return {"id": done.post_id, "status": done.status, "scheduledFor": to_wire(done.scheduled_for),
-            "updatedAt": to_wire(done.at)}
+    return Response(200, {"id": done.post_id, "status": done.status, "scheduledFor": to_wire(done.scheduled_for),
+                          "updatedAt": to_wire(done.at)})
 
 
 handler = endpoint.lambda_handler

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # entities are pydantic models: annotations only, nothing built to import a port
     from collections.abc import Iterable
 
+    from layers_shared.domain.schedule import ScheduleIntent, World
     from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
 
 
@@ -55,6 +56,14 @@ def position_of(post: ScheduledPost) -> str:
     return f"{post.scheduledFor}#{post.id}"
 
 
+class IdsTaken(Exception):
+    """Posts with these ids already exist: nothing was written."""
+
+    def __init__(self, ids: list[str]):
+        super().__init__(f"ids taken: {ids}")
+        self.ids = ids
+
+
 class StaleWrite(Exception):
     """A conditional write did not hold (the post is no longer queued, or the
     change was already recorded): nothing of it was written."""
@@ -85,6 +94,15 @@ class Posts(Protocol):
 
     def list_for_project(self, query: PostListQuery) -> PostPage: ...
 
+    def taken(self, post_ids: Iterable[str]) -> set[str]:
+        """Which of these ids are already posts."""
+        ...
+
+    def create(self, posts: list[ScheduledPost], events: ChangeEvents, remember: Remember | None = None) -> None:
+        """Every post, its events and the Idempotency-Key's answer, all or nothing;
+        IdsTaken when an id is already a post, StaleWrite when the change was recorded."""
+        ...
+
     def reschedule(self, post: ScheduledPost, scheduled_for: str, stamp: str, events: ChangeEvents,
                    remember: Remember | None = None) -> None:
         """Move a still-queued post to `scheduled_for` (storage instants); StaleWrite otherwise."""
@@ -98,6 +116,21 @@ class Posts(Protocol):
 
 class Containers(Protocol):
     def get(self, container_id: str) -> Container | None: ...
+
+    def stash(self, container: Container, pending: dict[str, Any], supplied_ids: list[str], now: datetime,
+              remember: Remember | None = None) -> None:
+        """Keep `pending` as the container's schedule awaiting approval, replacing the one
+        read, while the container is completed and pending approval; IdsTaken when a
+        partner-supplied post id is already a post, StaleWrite when the container changed."""
+        ...
+
+
+class ScheduleWorlds(Protocol):
+    def load(self, organization_id: str, container: Container, intent: ScheduleIntent,
+             env: str | None = None) -> tuple[World, Project]:
+        """Everything the schedule rules need about a container's targets (its project,
+        the accounts, tracks, layers and, for live direct TikTok posts, creator_info)."""
+        ...
 
 
 class Projects(Protocol):

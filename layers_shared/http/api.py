@@ -72,13 +72,18 @@ class Request:
         values = self.query.get(name)
         return values[-1] if values else None
 
-    def remembering(self, render: Callable[[Any], Any], status: int = 200) -> Callable[[Any], Remember] | None:
+    def remembering(self, answer: Callable[[Any], Response]) -> Callable[[Any], Remember] | None:
         """With an Idempotency-Key: how a use case keeps this request's answer
-        (`render` of its result) in the same all-or-nothing write as its change."""
+        (`answer` to its result) in the same all-or-nothing write as its change."""
         reservation = self.reservation
         if reservation is None:
             return None
-        return lambda result: Remember(reservation, idempotency.StoredResponse(status, render(result), {}))
+
+        def remember(result: Any) -> Remember:
+            given = answer(result)
+            return Remember(reservation, idempotency.StoredResponse(given.status, given.body, given.headers))
+
+        return remember
 
 
 Handler = Callable[[Request], Response]

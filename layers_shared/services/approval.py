@@ -20,8 +20,8 @@ from layers_shared.domain.model_checks import require
 from layers_shared.models.entities import Container, ScheduledPost
 from layers_shared.models.requests import ApproveBody, RejectBody
 from layers_shared.scheduling import trigger
-from layers_shared.services import schedule_content, stash_store
-from layers_shared.store import items, keys, repo
+from layers_shared.store import items, keys, repo, stash_store
+from layers_shared.store.schedule_world import DynamoScheduleWorlds
 from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
 from layers_shared.webhooks import outbox
 
@@ -71,7 +71,7 @@ def plan_promotion(table: Table, organization_id: str, container: Container,
         return [], None
     try:
         intent, post_ids = schedule_rules.unstash(stash_store.load(table, container.id, pending))
-        world, _project = schedule_content.load_world(table, organization_id, container, intent)
+        world, _project = DynamoScheduleWorlds(table).load(organization_id, container, intent)
         posts = schedule_rules.plan_posts(intent, world, env=str(pending.get("env", "test")),
                                           key_id=str(pending.get("apiKeyId", "")), now=now, post_ids=post_ids)
     # ApiError too, while load_world still raises the HTTP form: both carry code, message, details.

@@ -5,9 +5,9 @@ A post is `SP#<id>`; a project's posts sit on GSI1 (`PRJ#<id>#SP`, sorted by
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
-from layers_shared.domain.ports import ChangeEvents, PostListQuery, PostPage, Remember, StaleWrite
+from layers_shared.domain.ports import ChangeEvents, IdsTaken, PostListQuery, PostPage, Remember, StaleWrite
 from layers_shared.models.entities import ScheduledPost
 from layers_shared.store import items, keys
 from layers_shared.store.idempotency import CommitFailed, commit
@@ -30,6 +30,19 @@ class DynamoPosts:
     def list_for_project(self, query: PostListQuery) -> PostPage:
         found, resume_after = _collect(self.table, query)
         return PostPage([ScheduledPost.model_validate(item) for item in found], resume_after)
+
+    def taken(self, post_ids: Iterable[str]) -> set[str]:
+        return {item["id"] for item in self.table.batch_get(keys.scheduled_post(i) for i in post_ids).values()}
+
+    def create(self, posts: list[ScheduledPost], events: ChangeEvents, remember: Remember | None = None) -> None:
+        """All rows, their events (one outbox item) and the idempotency record in one TransactWriteItems."""
+        tx = [self.table.tx_put(items.to_item(p), condition="attribute_not_exists(PK)") for p in posts]
+        tx.append(outbox.tx_put(self.table, events.change, events.organization_id, events.events, events.at))
+        try:
+            commit(self.table, tx, remember.reservation if remember else None, remember.answer if remember else None)
+        except CommitFailed as exc:
+            taken = [posts[i].id for i in sorted(exc.failed) if i < len(posts)]
+            raise (IdsTaken(taken) if taken else StaleWrite()) from None
 
     # Reschedule and cancel are one write conditional on `status = queued`, so they can
     # never race the publisher's claim (docs/adr/0040-steering-posts.md).

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import datetime
 from typing import Any, Iterable
 
 from layers_shared import clock
-from layers_shared.domain.errors import IdempotencyConflict, IdempotencyInProgress
+from layers_shared.domain.errors import IdempotencyConflict, IdempotencyInProgress, NotFound
+from layers_shared.domain.schedule import ScheduleIntent, World, normalize_account_id
 from layers_shared.idempotency import LEASE_SECONDS, TTL_SECONDS, StoredResponse, canonical_json
 from layers_shared.domain.ports import (
-    AccountListQuery, AccountPage, ChangeEvents, PostListQuery, PostPage, Remember, StaleWrite, account_position,
-    position_of,
+    AccountListQuery, AccountPage, ChangeEvents, IdsTaken, PostListQuery, PostPage, Remember, StaleWrite,
+    account_position, position_of,
 )
 from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
 
@@ -111,6 +113,22 @@ class InMemoryPosts(_Entities):
         self.events: dict[str, ChangeEvents] = {}  # the outbox: every change's events, once
         self.answers: list[Any] = []  # what completed Idempotency-Keys remember
 
+    def taken(self, post_ids: Iterable[str]) -> set[str]:
+        return {i for i in post_ids if i in self._stored}
+
+    def create(self, posts: list[ScheduledPost], events: ChangeEvents, remember: Remember | None = None) -> None:
+        # As one TransactWriteItems: every condition is checked before anything is written.
+        taken = [p.id for p in posts if p.id in self._stored]
+        if taken:
+            raise IdsTaken(taken)
+        if events.change in self.events:
+            raise StaleWrite()
+        if remember is not None and not remember.reservation.held():
+            raise IdempotencyInProgress()
+        for post in posts:
+            self.add(post)
+        self._commit(events, remember)
+
     def reschedule(self, post: ScheduledPost, scheduled_for: str, stamp: str, events: ChangeEvents,
                    remember: Remember | None = None) -> None:
         self._steer(post.id, {"scheduledFor": scheduled_for, "updatedAt": stamp}, events, remember)
@@ -130,6 +148,9 @@ class InMemoryPosts(_Entities):
         if remember is not None and not remember.reservation.held():
             raise IdempotencyInProgress()  # the key was taken over: its new holder answers
         self._stored[post_id] = {**stored, **changes}
+        self._commit(events, remember)
+
+    def _commit(self, events: ChangeEvents, remember: Remember | None) -> None:
         self.events[events.change] = events
         if remember is not None:
             self.answers.append(remember.answer)
@@ -162,6 +183,30 @@ class InMemoryPosts(_Entities):
 
 class InMemoryContainers(_Entities):
     model = Container
+
+    def __init__(self, posts: InMemoryPosts | None = None) -> None:
+        super().__init__()
+        self.posts = posts or InMemoryPosts()  # where supplied post ids are checked
+        self.answers: list[Any] = []
+
+    def stash(self, container: Container, pending: dict[str, Any], supplied_ids: list[str], now: datetime,
+              remember: Remember | None = None) -> None:
+        # Every stash is kept whole on the container: the DynamoDB side's chunks of a large
+        # stash are its own business (store/stash_store.py, tested there and over HTTP).
+        stored = self._stored.get(container.id)
+        read_chunks = (container.pendingSchedule or {}).get("targetsStashId")
+        if stored is None or stored.get("approvalStatus") != "pending" or stored.get("status") != "completed" \
+                or (stored.get("pendingSchedule") or {}).get("targetsStashId") != read_chunks:
+            raise StaleWrite()
+        taken = [i for i in supplied_ids if i in self.posts.taken(supplied_ids)]
+        if taken:
+            raise IdsTaken(taken)
+        if remember is not None and not remember.reservation.held():
+            raise IdempotencyInProgress()
+        stored.update(pendingSchedule=json.loads(json.dumps(pending)), updatedAt=clock.to_storage(now))
+        if remember is not None:
+            self.answers.append(remember.answer)
+            remember.reservation.complete(remember.answer)
 
 
 class InMemoryProjects(_Entities):
@@ -206,3 +251,25 @@ class InMemoryRateCounters:
     def count(self, bucket: str, expires_at: int) -> int:
         self.counts[bucket] = self.counts.get(bucket, 0) + 1
         return self.counts[bucket]
+
+
+class InMemoryScheduleWorlds:
+    """The schedule rules' view of the in-memory ports. No creator_info: live direct
+    TikTok posts ask the platform, which is the DynamoDB side's and the adapters' business."""
+
+    def __init__(self, projects: InMemoryProjects, accounts: InMemoryAccounts, music: InMemoryMusicCatalog) -> None:
+        self.projects, self.accounts, self.music = projects, accounts, music
+
+    def load(self, organization_id: str, container: Container, intent: ScheduleIntent,
+             env: str | None = None) -> tuple[World, Project]:
+        project = self.projects.get(container.projectId)
+        if project is None or project.organizationId != organization_id:
+            raise NotFound("Content container", container.id, containerId=container.id)
+        wanted = {normalize_account_id(t.socialAccountId) for t in intent.targets} - {None}
+        accounts = {a.id: a for a in self.accounts._all() if a.id in wanted}
+        track_ids = {t.tiktokMusic.trackId for t in intent.targets if t.tiktokMusic and t.tiktokMusic.trackId}
+        tracks = {t.id: t for t in self.music._all() if t.id in track_ids}
+        layers = {}
+        if any(t.mode == "managed" for t in intent.targets):
+            layers = self.accounts.layers(lid for a in accounts.values() for lid in a.layerIds)
+        return World(organization_id, container, accounts, tracks, layers, {}), project

@@ -7,7 +7,7 @@ import pytest
 
 from layers_shared import aws
 from layers_shared.models.requests import MAX_TARGETS
-from layers_shared.services import stash_store
+from layers_shared.store import stash_store
 from layers_shared.store import keys
 from tests.integration.test_contract_review import fresh_pending_container, gated_accounts
 from tests.support import future

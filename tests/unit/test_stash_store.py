@@ -1,6 +1,6 @@
 from datetime import datetime, timezone
 
-from layers_shared.services import stash_store
+from layers_shared.store import stash_store
 
 
 def test_pieces_rejoin_exactly_and_never_split_a_character():

@@ -47,12 +47,13 @@ def _dynamo(table: Any) -> World:
     from layers_shared.store.music import DynamoMusicCatalog
     from layers_shared.store.posts import DynamoPosts
     from layers_shared.store.ratelimit import DynamoRateCounters
+    from layers_shared.store.schedule_world import DynamoScheduleWorlds
     from layers_shared.webhooks import outbox
 
     return World("dynamodb", {"posts": DynamoPosts(table), "containers": DynamoContainers(table),
                               "projects": DynamoProjects(table), "accounts": DynamoAccounts(table),
                               "music": DynamoMusicCatalog(table), "idempotency": DynamoIdempotencyRecords(table),
-                              "rates": DynamoRateCounters(table)},
+                              "rates": DynamoRateCounters(table), "worlds": DynamoScheduleWorlds(table)},
                  lambda entity: table.put(items.to_item(entity)),
                  lambda: DynamoIdempotencyRecords(table).reserve(f"contract#{uuid.uuid4()}", "fp"),
                  lambda change: table.get(outbox.outbox_key(change), consistent=True) is not None)
@@ -62,12 +63,14 @@ def _memory() -> World:
     from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
     from tests.fakes.store import (
         InMemoryAccounts, InMemoryContainers, InMemoryIdempotencyRecords, InMemoryMusicCatalog, InMemoryPosts,
-        InMemoryProjects, InMemoryRateCounters,
+        InMemoryProjects, InMemoryRateCounters, InMemoryScheduleWorlds,
     )
 
-    ports = {"posts": InMemoryPosts(), "containers": InMemoryContainers(), "projects": InMemoryProjects(),
+    posts = InMemoryPosts()
+    ports = {"posts": posts, "containers": InMemoryContainers(posts), "projects": InMemoryProjects(),
              "accounts": InMemoryAccounts(), "music": InMemoryMusicCatalog(),
              "idempotency": InMemoryIdempotencyRecords(), "rates": InMemoryRateCounters()}
+    ports["worlds"] = InMemoryScheduleWorlds(ports["projects"], ports["accounts"], ports["music"])
     by_type = {ScheduledPost: "posts", Container: "containers", Project: "projects", SocialAccount: "accounts",
                Layer: "accounts", MusicTrack: "music"}
     return World("memory", ports, lambda entity: ports[by_type[type(entity)]].add(entity),

@@ -11,7 +11,7 @@ import pytest
 
 from layers_shared import clock, idempotency
 from layers_shared.domain.errors import IdempotencyInProgress
-from layers_shared.domain.ports import ChangeEvents, PostListQuery, Remember, StaleWrite, position_of
+from layers_shared.domain.ports import ChangeEvents, IdsTaken, PostListQuery, Remember, StaleWrite, position_of
 from layers_shared.models.entities import Media, ScheduledPost
 
 ORG = "org_11111111-1111-4111-8111-111111111111"
@@ -192,3 +192,31 @@ def test_the_remembered_answer_is_replayed_and_a_lost_key_writes_nothing(world, 
     finally:
         clock.set_now(None)
     assert world.ports["posts"].get(second.id, consistent=True) == second and not world.raised(f"{second.id}#c")
+
+
+# -- creating posts: every row new, all or nothing with its events and its key --
+
+
+def test_create_writes_every_post_its_events_and_the_answer(world, project_id):
+    made = [post(project_id, m) for m in (1, 2)]
+    reservation = world.reservation()
+    world.ports["posts"].create(made, events(f"{made[0].id}#scheduled"),
+                                Remember(reservation, idempotency.StoredResponse(200, {}, {})))
+    assert [world.ports["posts"].get(p.id, consistent=True) for p in made] == made
+    assert world.ports["posts"].taken([made[1].id, f"sp_{uuid.uuid4()}"]) == {made[1].id}
+    assert world.raised(f"{made[0].id}#scheduled") and reservation.completed
+
+
+def test_create_with_a_taken_id_names_it_and_writes_nothing(world, project_id):
+    existing = post(project_id, 1)
+    world.seed(existing)
+    fresh = post(project_id, 2)
+    clash = post(project_id, 3).model_copy(update={"id": existing.id})
+    reservation = world.reservation()
+    with pytest.raises(IdsTaken) as refused:
+        world.ports["posts"].create([fresh, clash], events(f"{fresh.id}#scheduled"),
+                                    Remember(reservation, idempotency.StoredResponse(200, {}, {})))
+    assert refused.value.ids == [existing.id]
+    assert world.ports["posts"].get(fresh.id, consistent=True) is None
+    assert world.ports["posts"].get(existing.id, consistent=True) == existing
+    assert not world.raised(f"{fresh.id}#scheduled") and not reservation.completed
