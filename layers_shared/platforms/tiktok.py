@@ -77,6 +77,10 @@ class TikTokAdapter:
         if isinstance(request, Outcome):
             return request
         path, body = request
+        if delivery.pacing is not None:  # 6 inits/min per token (§1.7): wait for a slot, spend nothing
+            held = delivery.pacing.before("tiktok_init", delivery.post.platformState)
+            if held is not None:
+                return held
         session = _Session(self, delivery)
         try:
             refused = self._settle_privacy(session, delivery, body) if delivery.post.mode == "publish" else None
@@ -101,6 +105,10 @@ class TikTokAdapter:
         publish_id = state.get("publishId")
         if not publish_id:
             return Outcome.failed("INVALID_STATE", "no TikTok publish_id to poll")
+        if delivery.pacing is not None:  # 30 status reads/min per token (§1.7)
+            held = delivery.pacing.before("tiktok_status", state)
+            if held is not None:
+                return held
         session = _Session(self, delivery)
         try:
             outcome = self._status(session, delivery, str(publish_id))
@@ -141,8 +149,10 @@ class TikTokAdapter:
         if store is not None:
             wait = store.take_call(delivery.account.id)
             if wait is not None:
-                return Outcome.retry("CREATOR_INFO_RATE_LIMITED", "TikTok creator_info budget for this account "
-                                     "is spent for this minute; nothing was posted.", retry_after=wait)
+                # Our own budget held it back: deferred, no attempt spent (issue 13).
+                return Outcome("deferred", retry_after=wait, error=LastError(
+                    code="CREATOR_INFO_RATE_LIMITED", message="TikTok creator_info budget for this account "
+                    "is spent for this minute; nothing was posted."))
         info = self._creator_info(session)
         if isinstance(info, Outcome):
             return info
@@ -205,6 +215,7 @@ class _Session:
         self.adapter = adapter
         self.credentials = delivery.credentials
         self.reload = delivery.reload_credentials
+        self.pacing = delivery.pacing
         self.refreshed: Credentials | None = None
 
     @classmethod
@@ -257,6 +268,14 @@ class _Session:
         if not (self.adapter.client_key and self.adapter.client_secret):
             raise _Stop(Outcome.failed("TIKTOK_APP_NOT_CONFIGURED",
                                        "TikTok app credentials are not configured; cannot refresh the token."))
+        if getattr(self, "pacing", None) is not None and not self.pacing.hold_refresh():
+            # Another worker is refreshing this account: a second refresh with
+            # the same refresh token would be refused once TikTok rotates it.
+            if self._adopt_stored_rotation(creds):
+                return
+            from layers_shared.platforms.pacing import refresh_busy
+
+            raise _Stop(refresh_busy())
         form = {"client_key": self.adapter.client_key, "client_secret": self.adapter.client_secret,
                 "grant_type": "refresh_token", "refresh_token": creds.refresh_token}
         try:

@@ -67,10 +67,16 @@ def delivery_for(table: Table, vault: TokenVault, post: ScheduledPost) -> Delive
         from layers_shared.platforms.creator_info import Store
 
         store = Store(table)
+    pacing = None
+    if post.env == "live" and post.platform == "tiktok" and post.mode in ("publish", "draft"):
+        from layers_shared.platforms.pacing import TokenPacing
+        from layers_shared.store.pacing import PaceStore
+
+        pacing = TokenPacing(PaceStore(table), account.id)
     return Delivery(post=post, account=account, credentials=credentials,
                     provider=post.managedProvider, operator_phone=phone,
                     reload_credentials=(lambda: vault.get(account.id)) if credentials is not None else None,
-                    creator_info_store=store)
+                    creator_info_store=store, pacing=pacing)
 
 
 def operator_phone(table: Table, organization_id: str) -> str | None:

@@ -20,6 +20,10 @@ PUBLIC_OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 PRIVATE_OPTIONS = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 CREATOR_INFO_PER_MINUTE = 20  # per token, one-minute sliding window (§1.7)
+# The other per-token limits (§1.7): every init endpoint shares one budget.
+LIMITED = {"init": 6, "status": 30}
+INIT_PATHS = {"/v2/post/publish/video/init/", "/v2/post/publish/inbox/video/init/", "/v2/post/publish/content/init/"}
+STATUS = "/v2/post/publish/status/fetch/"
 
 
 def envelope(data: dict[str, Any] | None = None, code: str = "ok", message: str = "") -> dict[str, Any]:
@@ -60,6 +64,10 @@ class FakeTikTok(FakeServer):
         self.creator: dict[str, dict[str, Any]] = {}
         self.creator_info_times: dict[str, list[float]] = defaultdict(list)  # token → call times
         self.creator_info_limited = 0  # calls refused with 429 for going over 20/min
+        # Time for the sliding windows; a test on simulated time replaces it.
+        self.clock = time.monotonic
+        self.limited_times: dict[tuple[str, str], list[float]] = defaultdict(list)  # (kind, token) → call times
+        self.limited: dict[str, int] = defaultdict(int)  # kind → calls refused with 429
 
     # -- test setup -----------------------------------------------------
 
@@ -83,6 +91,15 @@ class FakeTikTok(FakeServer):
 
     def creator_info_calls(self, access_token: str | None = None) -> list[Request]:
         return [r for r in self.calls("POST", CREATOR_INFO) if access_token is None or r.bearer == access_token]
+
+    def max_per_minute(self, kind: str) -> int:
+        """The most `kind` calls ("init", "status") any one token had accepted within 60 seconds."""
+        worst = 0
+        for (k, _), times in self.limited_times.items():
+            if k == kind:
+                for i, start in enumerate(times):
+                    worst = max(worst, sum(1 for t in times[i:] if t - start < 60))
+        return worst
 
     def max_creator_info_per_minute(self) -> int:
         """The most creator_info calls any one token made within 60 seconds."""
@@ -116,6 +133,9 @@ class FakeTikTok(FakeServer):
         if not request.headers.get("content-type", "").startswith("application/json"):
             return Response(400, envelope({}, "invalid_param", "Content-Type must be application/json"))
         body = request.json if isinstance(request.json, dict) else {}
+        kind = "init" if request.path in INIT_PATHS else "status" if request.path == STATUS else None
+        if kind is not None and not self._within_limit(kind, request.bearer or ""):
+            return Response(429, envelope({}, "rate_limit_exceeded", f"{kind}: {LIMITED[kind]} calls per minute"))
         if route == self._creator_info:
             return self._creator_info(request.bearer or "", scopes)
         level = (body.get("post_info") or {}).get("privacy_level")
@@ -126,8 +146,17 @@ class FakeTikTok(FakeServer):
                                           "privacy_level is not one of the creator's options"))
         return route(body, scopes)
 
+    def _within_limit(self, kind: str, token: str) -> bool:
+        now = self.clock()
+        times = self.limited_times[(kind, token)]
+        if sum(1 for t in times if now - t < 60) >= LIMITED[kind]:
+            self.limited[kind] += 1
+            return False
+        times.append(now)
+        return True
+
     def _creator_info(self, token: str, scopes: set[str]) -> Response:
-        now = time.monotonic()
+        now = self.clock()
         recent = [t for t in self.creator_info_times[token] if now - t < 60]
         if len(recent) >= CREATOR_INFO_PER_MINUTE:
             self.creator_info_limited += 1
