@@ -216,13 +216,15 @@ class _Session:
         self.credentials = delivery.credentials
         self.reload = delivery.reload_credentials
         self.pacing = delivery.pacing
+        self.save = delivery.save_credentials
         self.refreshed: Credentials | None = None
 
     @classmethod
     def of(cls, adapter: TikTokAdapter, credentials: Credentials | None, reload: Any = None) -> "_Session":
-        """A session outside a delivery (schedule-time creator_info)."""
+        """A session outside a delivery (schedule-time creator_info: the caller stores a rotation)."""
         session = cls.__new__(cls)
         session.adapter, session.credentials, session.reload, session.refreshed = adapter, credentials, reload, None
+        session.save = None
         return session
 
     def secrets(self) -> list[str]:
@@ -312,6 +314,18 @@ class _Session:
             platform_user_id=str(body.get("open_id") or creds.platform_user_id or "") or None,
         )
         log.info("tiktok token refreshed")
+        self._keep(self.refreshed)
+
+    def _keep(self, rotated: Credentials) -> None:
+        """Store the rotated pair the moment TikTok answers: the old refresh
+        token is dead, and a worker that dies before its outcome is recorded
+        must not take the only valid one with it."""
+        if self.save is None:
+            return
+        try:
+            self.save(rotated)
+        except Exception:
+            log.exception("could not store the rotated tiktok token now; the outcome write stores it")
 
     def _adopt_stored_rotation(self, used: Credentials) -> bool:
         """Another post of the account may have refreshed first: TikTok rotated
@@ -437,10 +451,20 @@ def _error_outcome(resp: HttpResponse, secrets: list[str]) -> Outcome:
 
 
 def _keep_polling(outcome: Outcome, publish_id: str) -> Outcome:
-    """A transient failure while reading a post TikTok already accepted: read again later."""
+    """A failure while reading a post TikTok already accepted. Transient: read
+    again later. Anything else (authorization lost, the read refused) leaves
+    us unable to know: the post may be live, so it ends unknown, never
+    "failed" as if nothing went out (the account's reauth still applies)."""
     if outcome.kind == "retry":
         return Outcome("processing", state={"publishId": publish_id}, error=outcome.error,
                        retry_after=outcome.retry_after)
+    if outcome.kind == "failed":
+        why = outcome.error.code if outcome.error else "READ_REFUSED"
+        return Outcome.failed("SUBMIT_OUTCOME_UNKNOWN",
+                              f"TikTok accepted the post but its status could not be read ({why}); it may "
+                              "be live on the account.",
+                              platform_code=outcome.error.platformCode if outcome.error else None,
+                              account_status=outcome.account_status, new_credentials=outcome.new_credentials)
     return outcome
 
 

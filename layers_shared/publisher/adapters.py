@@ -47,14 +47,20 @@ def default_vault(table: Table) -> TokenVault:
     return KmsTokenVault(table)
 
 
-def delivery_for(table: Table, vault: TokenVault, post: ScheduledPost) -> Delivery | Outcome:
+def delivery_for(table: Table, vault: TokenVault, post: ScheduledPost, *,
+                 submitted: bool = False) -> Delivery | Outcome:
     """Everything the adapter needs, read before the claim so that a failure
     here never leaves a claimed post with a submit that did not happen. An
-    account that cannot publish any more ends the post at once."""
+    account that cannot publish any more ends a post not yet submitted at
+    once; a `submitted` one (poll, confirm) may be live, so it is still read
+    with what is stored (a token often outlives a failed refresh)."""
     account = items.from_item(SocialAccount, table.get(keys.social_account(post.socialAccountId)))
     if account is None:
+        if submitted:
+            return Outcome.failed("SUBMIT_OUTCOME_UNKNOWN", "The social account was deleted before the post's "
+                                  "outcome could be read; it may be live.")
         return Outcome.failed("SOCIAL_ACCOUNT_NOT_FOUND", "The social account no longer exists.")
-    if account.status != "connected":
+    if account.status != "connected" and not submitted:
         return Outcome.failed("SOCIAL_ACCOUNT_NOT_CONNECTED",
                               f"The social account is {account.status}; reconnect it and schedule again.")
     credentials = None
@@ -76,6 +82,8 @@ def delivery_for(table: Table, vault: TokenVault, post: ScheduledPost) -> Delive
     return Delivery(post=post, account=account, credentials=credentials,
                     provider=post.managedProvider, operator_phone=phone,
                     reload_credentials=(lambda: vault.get(account.id)) if credentials is not None else None,
+                    save_credentials=(lambda rotated: vault.put(account.id, rotated)) if credentials is not None
+                    else None,
                     creator_info_store=store, pacing=pacing)
 
 

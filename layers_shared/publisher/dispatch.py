@@ -74,7 +74,7 @@ class Publisher:
             return "stale"
         token, item = held
         post = ScheduledPost.model_validate(item)
-        delivery = adapters.delivery_for(self.table, self.vault, post)
+        delivery = adapters.delivery_for(self.table, self.vault, post, submitted=action != "submit")
         if isinstance(delivery, Outcome):
             return self._record(item, token, delivery)
         adapter = self.adapter_for(post)
