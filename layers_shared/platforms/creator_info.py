@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from layers_shared import clock
-from layers_shared.store import keys
-from layers_shared.store.table import ConditionFailed, Table
+from layers_shared.store.table import Table
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +45,6 @@ def cache_key(account_id: str) -> dict[str, str]:
     return {"PK": f"SA#{account_id}", "SK": "CREATORINFO"}
 
 
-def _budget_key(account_id: str, window: int) -> dict[str, str]:
-    # Keyed by account: an account holds exactly one token at a time, and a
-    # rotated token is the same TikTok user's budget anyway.
-    return keys.key("CIRATE", f"{account_id}#{window}")
-
-
 def from_cache_item(item: dict[str, Any] | None, now_epoch: int) -> CreatorInfo | None:
     """A cached answer still within its 10 minutes (TTL deletion lags, so the
     age is checked here, not left to DynamoDB)."""
@@ -77,18 +70,21 @@ class Store:
                         "stitchDisabled": info.stitch_disabled})
 
     def take_call(self, account_id: str) -> float | None:
-        """Spend one of this minute's calls: None when granted, else the
-        seconds until the next window (when a retry may have one)."""
-        now = clock.epoch_seconds(clock.now())
-        window = now - now % WINDOW_SECONDS
+        """Spend one of the token's calls in the sliding minute (TikTok's
+        window, §1.7): None when granted, else the seconds until one is free.
+        The same budget as the publisher's init and status pacing
+        (platforms/pacing.py), keyed by account: an account holds exactly one
+        token at a time, and a rotated token is the same user's budget anyway."""
+        from layers_shared.platforms.pacing import WINDOW_MS
+        from layers_shared.store.pacing import Contended, PaceStore
+
+        now = int(clock.now().timestamp() * 1000)
         try:
-            self.table.update(_budget_key(account_id, window), "ADD #n :one SET expiresAt = :exp",
-                              names={"#n": "count"},
-                              values={":one": 1, ":exp": window + 2 * WINDOW_SECONDS, ":max": CALLS_PER_MINUTE},
-                              condition="attribute_not_exists(#n) OR #n < :max")
-        except ConditionFailed:
-            return float(window + WINDOW_SECONDS - now) or 1.0
-        return None
+            slot = PaceStore(self.table).reserve("tiktok_creator_info", account_id, CALLS_PER_MINUTE, WINDOW_MS,
+                                                 now, later=False)
+        except Contended:
+            return 1.0
+        return None if slot <= now else max(1.0, (slot - now) / 1000.0)
 
 
 Reader = Callable[[str], CreatorInfo | None]

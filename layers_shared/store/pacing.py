@@ -47,6 +47,11 @@ class PaceStore:
         for _ in range(MAX_TRIES):
             item = self.table.get(key, consistent=True) or {}
             reserved = [int(t) for t in item.get("slots") or []]
+            if not later:
+                # A budget used only for calls now never holds a future
+                # instant, unless some writer's clock ran ahead (the local
+                # stack's time travel): such an instant must not block today.
+                reserved = [t for t in reserved if t <= now_ms]
             slot = next_slot(reserved, now_ms, limit, window_ms)
             if slot > now_ms and not later:
                 return slot

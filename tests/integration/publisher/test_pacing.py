@@ -141,3 +141,29 @@ def _refresh_as_worker_a(tiktok, refresh_token, now):
         body = json.loads(resp.read())
     return Credentials(body["access_token"], body["refresh_token"],
                        clock.to_storage(now + timedelta(hours=2)), body["open_id"])
+
+
+def test_creator_info_shares_the_sliding_minute_budget(world, now):
+    """creator_info's 20 a minute is the same kind of budget: 20 at once, the
+    21st only when the first leaves the minute, even across a minute boundary
+    (a fixed window would allow 40 within one sliding minute)."""
+    from layers_shared.platforms.creator_info import Store
+
+    store = Store(world.table)
+    late_in_a_minute = now.replace(second=59)
+    clock.set_now(late_in_a_minute)
+    assert [store.take_call(TIKTOK) for _ in range(20)] == [None] * 20
+    clock.set_now(late_in_a_minute + timedelta(seconds=2))  # the next calendar minute
+    assert store.take_call(TIKTOK) == pytest.approx(WINDOW_MS / 1000 - 2)
+    clock.set_now(late_in_a_minute + timedelta(milliseconds=WINDOW_MS))
+    assert store.take_call(TIKTOK) is None
+
+
+def test_a_clock_that_ran_ahead_does_not_block_creator_info_calls_now(world, now):
+    from layers_shared.platforms.creator_info import Store
+
+    store = Store(world.table)
+    clock.set_now(now + timedelta(minutes=10))
+    assert [store.take_call(TIKTOK) for _ in range(20)] == [None] * 20
+    clock.set_now(now)
+    assert store.take_call(TIKTOK) is None
