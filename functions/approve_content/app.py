@@ -9,9 +9,9 @@ endpoint = Endpoint("POST", "/v1/content/{containerId}/approve", scope="content:
 
 @endpoint.handle
 def approve(req: Request) -> Response:
-    from layers_shared.services import approval  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import approval_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return approval.approve(req)
+    return approval_routes.approve(req)
 
 
 handler = endpoint.lambda_handler

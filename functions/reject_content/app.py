@@ -8,9 +8,9 @@ endpoint = Endpoint("POST", "/v1/content/{containerId}/reject", scope="content:a
 
 @endpoint.handle
 def reject(req: Request) -> Response:
-    from layers_shared.services import approval  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import approval_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return approval.reject(req)
+    return approval_routes.reject(req)
 
 
 handler = endpoint.lambda_handler

@@ -56,6 +56,10 @@ def position_of(post: ScheduledPost) -> str:
     return f"{post.scheduledFor}#{post.id}"
 
 
+class StashLost(Exception):
+    """The stashed schedule's targets are gone (a large stash's chunks expired)."""
+
+
 class IdsTaken(Exception):
     """Posts with these ids already exist: nothing was written."""
 
@@ -115,7 +119,23 @@ class Posts(Protocol):
 
 
 class Containers(Protocol):
-    def get(self, container_id: str) -> Container | None: ...
+    def get(self, container_id: str, *, consistent: bool = False) -> Container | None: ...
+
+    def stashed(self, container: Container) -> dict[str, Any]:
+        """The container's stashed schedule with all its targets; StashLost when they are gone."""
+        ...
+
+    def approve(self, container: Container, stamp: str, key_id: str, note: str | None, posts: list[ScheduledPost],
+                promotion: dict[str, Any] | None, events: ChangeEvents, remember: Remember | None = None) -> None:
+        """Approve the container as read (still pending, with the very stash read), writing
+        the promoted posts, dropping the stash, with the events and the key's answer, all or
+        nothing; IdsTaken when a post id is taken, StaleWrite when the container changed."""
+        ...
+
+    def reject(self, container: Container, stamp: str, key_id: str, reason: str | None,
+               events: ChangeEvents) -> None:
+        """Reject the container as read, dropping its stash; StaleWrite when it changed."""
+        ...
 
     def stash(self, container: Container, pending: dict[str, Any], supplied_ids: list[str], now: datetime,
               remember: Remember | None = None) -> None:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from layers_shared import clock
+from layers_shared.domain import ports
 from layers_shared.models.requests import MAX_TARGETS
 from layers_shared.store import codec, keys
 from layers_shared.store.table import Table
@@ -37,8 +38,8 @@ MAX_TRANSACTION_ITEMS = 1 + MAX_TARGETS + 2 * MAX_CHUNKS + 1
 assert MAX_TRANSACTION_ITEMS <= 100, "over DynamoDB's TransactWriteItems limit"
 
 
-class StashLost(Exception):
-    """The chunks of a stash are gone (expired): it can no longer be promoted."""
+# The chunks of a stash are gone (expired): it can no longer be promoted.
+StashLost = ports.StashLost
 
 
 def _chunk_key(container_id: str, stash_id: str, n: int) -> dict[str, str]:

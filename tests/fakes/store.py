@@ -204,6 +204,50 @@ class InMemoryContainers(_Entities):
         if remember is not None and not remember.reservation.held():
             raise IdempotencyInProgress()
         stored.update(pendingSchedule=json.loads(json.dumps(pending)), updatedAt=clock.to_storage(now))
+        self._kept(remember)
+
+    def stashed(self, container: Container) -> dict[str, Any]:
+        return json.loads(json.dumps(container.pendingSchedule or {}))
+
+    def approve(self, container: Container, stamp: str, key_id: str, note: str | None, posts: list[ScheduledPost],
+                promotion: dict[str, Any] | None, events: ChangeEvents, remember: Remember | None = None) -> None:
+        # As one TransactWriteItems: every condition is checked before anything is written.
+        if not self._same_stash(container) or events.change in self.posts.events:
+            raise StaleWrite()
+        taken = sorted(self.posts.taken(p.id for p in posts), key=[p.id for p in posts].index)
+        if taken:
+            raise IdsTaken(taken)
+        if remember is not None and not remember.reservation.held():
+            raise IdempotencyInProgress()
+        stored = self._stored[container.id]
+        stored.pop("pendingSchedule", None)
+        stored.update(approvalStatus="approved", approvedAt=stamp, approvedBy=key_id, updatedAt=stamp)
+        if note is not None:
+            stored["approvalNote"] = note
+        for post in posts:
+            self.posts.add(post)
+        self.posts.events[events.change] = events
+        self._kept(remember)
+
+    def reject(self, container: Container, stamp: str, key_id: str, reason: str | None,
+               events: ChangeEvents) -> None:
+        if not self._same_stash(container):
+            raise StaleWrite()
+        stored = self._stored[container.id]
+        stored.pop("pendingSchedule", None)
+        stored.update(approvalStatus="rejected", rejectedAt=stamp, rejectedBy=key_id, rejectionReason=reason,
+                      updatedAt=stamp)
+        self.posts.events[events.change] = events
+
+    def _same_stash(self, container: Container) -> bool:
+        """Still pending, with the very stash read (the DynamoDB side compares its
+        `stashedAt`, first post id and chunks; a fake stash is whole, so compare it all)."""
+        stored = self._stored.get(container.id)
+        return stored is not None and stored.get("approvalStatus") == "pending" \
+            and stored.get("pendingSchedule") == (json.loads(json.dumps(container.pendingSchedule))
+                                                  if container.pendingSchedule else None)
+
+    def _kept(self, remember: Remember | None) -> None:
         if remember is not None:
             self.answers.append(remember.answer)
             remember.reservation.complete(remember.answer)

@@ -359,7 +359,7 @@ def test_a_stash_replaced_after_approve_read_it_is_promoted_not_dropped(api, sta
         reads.append(1)
         return stale
 
-    monkeypatch.setattr(service.repo, "container_of", stale_once)
+    monkeypatch.setattr(service.queries, "get_content", stale_once)  # approve's first read of the container
     reply = approve(api, container)
     assert len(reads) == 1
     assert reply.body["pendingSchedulePromotion"] == {"status": "ok",

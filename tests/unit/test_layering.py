@@ -25,7 +25,7 @@ HTTP_FREE = ("services", "domain", "store", "publisher")
 
 KNOWN_HTTP_IMPORTS = {
     # use cases that still take the HTTP Request / return Response
-    "services/approval.py", "services/notify.py",
+    "services/notify.py",
 }
 
 # Condition, update and key-condition vocabulary of DynamoDB expressions.
@@ -35,7 +35,7 @@ EXPRESSION = re.compile(r"attribute_not_exists|attribute_exists|\bSET |\bREMOVE 
 KNOWN_EXPRESSIONS = {
     "platforms/sandbox.py",
     "publisher/claim.py", "publisher/dispatch.py", "publisher/outcome.py",
-    "services/approval.py", "services/send_record.py",
+    "services/send_record.py",
     "webhooks/delivery.py", "webhooks/fanout.py", "webhooks/outbox.py", "webhooks/service.py", "webhooks/store.py",
 }
 
