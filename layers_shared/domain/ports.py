@@ -226,5 +226,19 @@ class RateCounters(Protocol):
         ...
 
 
+class SandboxRecords(Protocol):
+    """The sandbox platform's own memory (platforms/sandbox.py): what it created, per post."""
+
+    def count_submit(self, post_id: str) -> int:
+        """Count one more submit of the post (atomically) and return the count so far."""
+        ...
+
+    def record_created(self, post_id: str, external_id: str) -> None: ...
+
+    def created(self, post_id: str) -> str | None:
+        """The external id of what the sandbox created for the post (a consistent read); None if nothing."""
+        ...
+
+
 class MusicCatalog(Protocol):
     def most_used_first(self) -> list[MusicTrack]: ...

@@ -23,19 +23,17 @@ from layers_shared.domain import privacy
 from layers_shared.models.entities import LastError
 from layers_shared.platforms.port import Delivery, Outcome
 from layers_shared.sandbox import deliveries
+from layers_shared.store.sandbox_records import DynamoSandboxRecords
 from layers_shared.store.table import Table
 
 PERSONAL_ACCOUNT_MESSAGE = "(#10) Application does not have permission for this action"
 _TRANSIENT = re.compile(r"^transient:(\d+)$")
 
 
-def state_key(post_id: str) -> dict[str, str]:
-    return {"PK": f"SBXPOST#{post_id}", "SK": "META"}
-
-
 class SandboxAdapter:
     def __init__(self, table: Table):
         self.table = table
+        self.records = DynamoSandboxRecords(table)
 
     # -- the port -------------------------------------------------------
 
@@ -60,7 +58,7 @@ class SandboxAdapter:
                                   "sandbox_reject")
         transient = _TRANSIENT.match(rule)
         if transient:
-            seen = self._count_submit(post.id)
+            seen = self.records.count_submit(post.id)
             failing = int(transient.group(1))
             if seen <= failing:
                 return Outcome.retry("PLATFORM_UNAVAILABLE",
@@ -77,27 +75,21 @@ class SandboxAdapter:
 
     def confirm(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
         """A read: what the sandbox platform holds for this post. Never creates."""
-        item = self.table.get(state_key(delivery.post.id), consistent=True)
-        if item and int(item.get("created") or 0) > 0:
-            return _success(delivery, item["externalId"])
+        external_id = self.records.created(delivery.post.id)
+        if external_id is not None:
+            return _success(delivery, external_id)
         # The sandbox's record is authoritative (a consistent read of what it
         # created): no post there means the submit did not create one, so the
         # post may go on within its retry window.
         return Outcome.retry("NOT_PUBLISHED", "The sandbox platform has no record of the post; nothing was "
                              "published.")
 
-    # -- the sandbox platform's own records -----------------------------
-
-    def _count_submit(self, post_id: str) -> int:
-        item = self.table.update(state_key(post_id), "ADD submits :one SET #t = :t",
-                                 names={"#t": "type"}, values={":one": 1, ":t": "SBXPOST"}, return_new=True)
-        return int((item or {}).get("submits") or 0)
+    # -- the sandbox platform's own records (SandboxRecords port) -----
 
     def _create(self, delivery: Delivery, privacy_level: str | None = None) -> Outcome:
         post = delivery.post
         external_id = external_id_for(post.platform, post.id)
-        self.table.update(state_key(post.id), "ADD created :one SET externalId = :x, #t = :t",
-                          names={"#t": "type"}, values={":one": 1, ":x": external_id, ":t": "SBXPOST"})
+        self.records.record_created(post.id, external_id)
         deliveries.record(self.table, "post", scheduledPostId=post.id, socialAccountId=post.socialAccountId,
                           platform=post.platform, mode=post.mode, externalId=external_id,
                           **({"privacyLevel": privacy_level} if privacy_level else {}))

@@ -317,3 +317,19 @@ class InMemoryScheduleWorlds:
         if any(t.mode == "managed" for t in intent.targets):
             layers = self.accounts.layers(lid for a in accounts.values() for lid in a.layerIds)
         return World(organization_id, container, accounts, tracks, layers, {}), project
+
+
+class InMemorySandboxRecords:
+    def __init__(self) -> None:
+        self.submits: dict[str, int] = {}
+        self.made: dict[str, str] = {}
+
+    def count_submit(self, post_id: str) -> int:
+        self.submits[post_id] = self.submits.get(post_id, 0) + 1
+        return self.submits[post_id]
+
+    def record_created(self, post_id: str, external_id: str) -> None:
+        self.made[post_id] = external_id
+
+    def created(self, post_id: str) -> str | None:
+        return self.made.get(post_id)

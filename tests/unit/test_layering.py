@@ -33,7 +33,6 @@ EXPRESSION = re.compile(r"attribute_not_exists|attribute_exists|\bSET |\bREMOVE 
                         r"UpdateExpression|KeyConditionExpression|if_not_exists\(|list_append\(")
 
 KNOWN_EXPRESSIONS = {
-    "platforms/sandbox.py",
     "publisher/claim.py", "publisher/dispatch.py", "publisher/outcome.py",
     "services/send_record.py",
     "webhooks/delivery.py", "webhooks/fanout.py", "webhooks/outbox.py", "webhooks/service.py", "webhooks/store.py",

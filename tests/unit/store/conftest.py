@@ -47,13 +47,15 @@ def _dynamo(table: Any) -> World:
     from layers_shared.store.music import DynamoMusicCatalog
     from layers_shared.store.posts import DynamoPosts
     from layers_shared.store.ratelimit import DynamoRateCounters
+    from layers_shared.store.sandbox_records import DynamoSandboxRecords
     from layers_shared.store.schedule_world import DynamoScheduleWorlds
     from layers_shared.webhooks import outbox
 
     return World("dynamodb", {"posts": DynamoPosts(table), "containers": DynamoContainers(table),
                               "projects": DynamoProjects(table), "accounts": DynamoAccounts(table),
                               "music": DynamoMusicCatalog(table), "idempotency": DynamoIdempotencyRecords(table),
-                              "rates": DynamoRateCounters(table), "worlds": DynamoScheduleWorlds(table)},
+                              "rates": DynamoRateCounters(table), "worlds": DynamoScheduleWorlds(table),
+                              "sandbox": DynamoSandboxRecords(table)},
                  lambda entity: table.put(items.to_item(entity)),
                  lambda: DynamoIdempotencyRecords(table).reserve(f"contract#{uuid.uuid4()}", "fp"),
                  lambda change: table.get(outbox.outbox_key(change), consistent=True) is not None)
@@ -63,13 +65,14 @@ def _memory() -> World:
     from layers_shared.models.entities import Container, Layer, MusicTrack, Project, ScheduledPost, SocialAccount
     from tests.fakes.store import (
         InMemoryAccounts, InMemoryContainers, InMemoryIdempotencyRecords, InMemoryMusicCatalog, InMemoryPosts,
-        InMemoryProjects, InMemoryRateCounters, InMemoryScheduleWorlds,
+        InMemoryProjects, InMemoryRateCounters, InMemorySandboxRecords, InMemoryScheduleWorlds,
     )
 
     posts = InMemoryPosts()
     ports = {"posts": posts, "containers": InMemoryContainers(posts), "projects": InMemoryProjects(),
              "accounts": InMemoryAccounts(), "music": InMemoryMusicCatalog(),
-             "idempotency": InMemoryIdempotencyRecords(), "rates": InMemoryRateCounters()}
+             "idempotency": InMemoryIdempotencyRecords(), "rates": InMemoryRateCounters(),
+             "sandbox": InMemorySandboxRecords()}
     ports["worlds"] = InMemoryScheduleWorlds(ports["projects"], ports["accounts"], ports["music"])
     by_type = {ScheduledPost: "posts", Container: "containers", Project: "projects", SocialAccount: "accounts",
                Layer: "accounts", MusicTrack: "music"}
