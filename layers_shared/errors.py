@@ -1,7 +1,9 @@
 """The error envelope and every documented error code.
 
 `{"error": {"code", "message", "requestId", "details"}}` — `details` is always
-an object. Handlers raise `ApiError`; the HTTP layer renders it.
+an object. `ApiError` is the HTTP form: the pipeline's own refusals (401, 403,
+429, 503) raise it directly; rules and use cases raise domain errors
+(domain/errors.py), which http/errors.py renders (docs/adr/0080-use-cases-on-ports.md).
 """
 from __future__ import annotations
 
