@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -51,19 +52,21 @@ def _imported(tree: ast.AST) -> set[str]:
     return found
 
 
-def http_importers() -> set[str]:
+@cache  # each scan reads every module once per run: both of its tests share it
+def http_importers() -> frozenset[str]:
     found = set()
     for package in HTTP_FREE:
         for path in (ROOT / package).rglob("*.py"):
             names = _imported(ast.parse(path.read_text(encoding="utf-8")))
             if any(n == "layers_shared.http" or n.startswith("layers_shared.http.") for n in names):
                 found.add(path.relative_to(ROOT).as_posix())
-    return found
+    return frozenset(found)
 
 
-def expression_holders() -> set[str]:
-    return {path.relative_to(ROOT).as_posix() for path in ROOT.rglob("*.py")
-            if path.relative_to(ROOT).parts[0] != "store" and EXPRESSION.search(path.read_text(encoding="utf-8"))}
+@cache
+def expression_holders() -> frozenset[str]:
+    return frozenset({path.relative_to(ROOT).as_posix() for path in ROOT.rglob("*.py")
+            if path.relative_to(ROOT).parts[0] != "store" and EXPRESSION.search(path.read_text(encoding="utf-8"))})
 
 
 def test_the_scans_see_what_they_look_for(tmp_path):
