@@ -662,7 +662,9 @@ def run(posts: int = 300, notifies: int = 60, seed: int = 7, *, p_fault: float =
     from layers_shared import clock
     from local.server import Stack
 
-    stack = Stack(table="layers-live-campaign")
+    # No table stream: the campaign counts at the platform fakes, not webhook
+    # events, and moto's in-process stream grows a 300-post run to many GB.
+    stack = Stack(table="layers-live-campaign", streams=False)
     try:
         pub = run_publisher(stack.table, servers, chaos, rng, posts, workers=workers,
                             p_crash_before=p_crash_before, p_crash_after=p_crash_after, p_drop=p_drop,

@@ -78,8 +78,12 @@ def environment(table: str = "layers-local") -> dict[str, str]:
     }
 
 
-def start(table: str = "layers-local") -> Any:
-    """Start in-process moto, create the resources, return the mock (call .stop() to end)."""
+def start(table: str = "layers-local", *, streams: bool = True) -> Any:
+    """Start in-process moto, create the resources, return the mock (call .stop() to end).
+
+    `streams=False` leaves the table's stream off: in-process moto keeps every
+    stream record and copies them with the table on every transaction, which
+    grows a long fault campaign (nothing there reads the events) to many GB."""
     os.environ.update(environment(table))
     from moto import mock_aws
 
@@ -90,7 +94,7 @@ def start(table: str = "layers-local") -> Any:
 
     aws.reset()
     # No secrets: in-process worlds keep the plain local stand-ins the tests rely on.
-    os.environ.update(create_resources(table=table, with_secrets=False))
+    os.environ.update(create_resources(table=table, with_secrets=False, streams=streams))
     return mock
 
 
@@ -187,7 +191,7 @@ def _of_type_resources(template: dict[str, Any], kind: str) -> list[dict[str, An
 
 
 def create_resources(stage: str = STAGE, table: str | None = None, with_secrets: bool = True,
-                     endpoint: str | None = None) -> dict[str, str]:
+                     endpoint: str | None = None, streams: bool = True) -> dict[str, str]:
     """Create (or find, when they exist) the tables, queues, schedule groups, KMS
     keys and secrets template.yaml declares, wherever boto3 points (in-process
     moto or AWS_ENDPOINT_URL). Returns the configuration the functions need for
@@ -198,7 +202,7 @@ def create_resources(stage: str = STAGE, table: str | None = None, with_secrets:
     endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL") or f"https://sqs.{REGION}.amazonaws.com"
     values = _local_values(template, endpoint, stage, table, unmade=False)
     for logical in _of_type(template, "AWS::DynamoDB::Table"):
-        create_table(values[logical], template, logical)
+        create_table(values[logical], template, logical, streams=streams)
 
     sqs = aws.client("sqs")
     queues = _of_type(template, "AWS::SQS::Queue")
@@ -237,7 +241,8 @@ def create_resources(stage: str = STAGE, table: str | None = None, with_secrets:
     return configuration(endpoint, stage, table, secrets=with_secrets, unmade=False)
 
 
-def create_table(name: str, template: dict[str, Any] | None = None, logical_id: str | None = None) -> None:
+def create_table(name: str, template: dict[str, Any] | None = None, logical_id: str | None = None,
+                 streams: bool = True) -> None:
     """A table as template.yaml declares it (keys, GSIs, TTL, stream); an existing one is kept."""
     from layers_shared import aws
 
@@ -246,7 +251,7 @@ def create_table(name: str, template: dict[str, Any] | None = None, logical_id: 
     ddb = aws.client("dynamodb")
     # Not SSE, point-in-time recovery or deletion protection: nothing local depends on them.
     extra: dict[str, Any] = {}
-    if props.get("StreamSpecification"):
+    if streams and props.get("StreamSpecification"):
         extra["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     try:
         ddb.create_table(TableName=name, BillingMode=props["BillingMode"],

@@ -28,10 +28,12 @@ local_routes: dict[tuple[str, str], Callable[[], tuple[Any, ...]]] = {}
 class Stack:
     """Everything the local stack runs: moto, the seed, the routes, the workers."""
 
-    def __init__(self, seed_path: str | Path | None = None, table: str = "layers-local", aws: str = "moto"):
+    def __init__(self, seed_path: str | Path | None = None, table: str = "layers-local", aws: str = "moto",
+                 streams: bool = True):
         # aws="server": a moto server in its own process (AWS_ENDPOINT_URL), which the
         # AWS CLI and `sam local start-api` can reach too; the table is then the template's.
-        self.mock = aws_world.connect() if aws == "server" else aws_world.start(table)
+        # streams=False: no webhook events are read (see aws_world.start).
+        self.mock = aws_world.connect() if aws == "server" else aws_world.start(table, streams=streams)
         from layers_shared import seed
         from layers_shared.secrets.vault import KmsTokenVault
         from layers_shared.store.table import Table
