@@ -10,7 +10,7 @@ the minute before it, else at the instant the oldest of them leaves it.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 
 def next_slot(reserved: Sequence[int], now: int, limit: int, window: int) -> int:
@@ -44,3 +44,68 @@ def full_jitter(backoff: float, floor: float = 0.0, rand: Callable[[], float] | 
     draw = (rand or random.random)()
     top = max(floor, backoff)
     return floor + (top - floor) * min(1.0, max(0.0, draw))
+
+
+# Meta's usage headers (platform-apis.md §2.7) are percentages of a rolling
+# hour. Stop a little before 100 %: past it every call is refused and the
+# block lasts longer than the wait we would have paid.
+USAGE_THRESHOLD = 90.0
+USAGE_WAIT = 300.0
+_USAGE_FIELDS = ("call_count", "total_cputime", "total_time")
+
+
+def meta_usage_waits(headers: Mapping[str, str], threshold: float = USAGE_THRESHOLD) -> tuple[float | None, float | None]:
+    """(app, business) seconds to hold Graph calls, from `X-App-Usage` (the
+    whole app) and `X-Business-Use-Case-Usage` (this business account); None
+    where the usage is below the threshold. Meta's own estimate of when access
+    comes back wins when it gives one."""
+    app = _json_object(headers.get("x-app-usage"))
+    app_wait = USAGE_WAIT if isinstance(app, dict) and _over(app, threshold) else None
+    business_wait: float | None = None
+    usage = _json_object(headers.get("x-business-use-case-usage"))
+    for entries in (usage.values() if isinstance(usage, dict) else []):
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            regain = _number(entry.get("estimated_time_to_regain_access"))
+            wait = regain * 60 if regain and regain > 0 else USAGE_WAIT if _over(entry, threshold) else None
+            if wait is not None:
+                business_wait = max(business_wait or 0.0, wait)
+    return app_wait, business_wait
+
+
+def publishing_quota_left(answer: Any) -> int | None:
+    """Posts left in Instagram's moving 24 h, from `content_publishing_limit`
+    (`{"data": [{"quota_usage": n, "config": {"quota_total": m}}]}`); None
+    when the answer does not say (then Instagram's own refusal is the check)."""
+    data = answer.get("data") if isinstance(answer, dict) else None
+    first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else None
+    if first is None:
+        return None
+    used = _number(first.get("quota_usage"))
+    config = first.get("config")
+    total = _number(config.get("quota_total")) if isinstance(config, dict) else None
+    if used is None or total is None:
+        return None
+    return int(total - used)
+
+
+def _over(usage: Mapping[str, Any], threshold: float) -> bool:
+    return any((_number(usage.get(name)) or 0.0) >= threshold for name in _USAGE_FIELDS)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _json_object(raw: str | None) -> Any:
+    import json
+
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None

@@ -54,6 +54,9 @@ class InstagramAdapter:
             return Outcome.failed("UNSUPPORTED_MODE", f"The Instagram adapter does not deliver mode {post.mode!r}.")
         if not post.media:
             return Outcome.failed("NO_MEDIA", "The post has no media.")
+        held = delivery.pacing.held_by_platform() if delivery.pacing is not None else None
+        if held is not None:  # Meta's usage headers asked for a pause (issue 13)
+            return held
         graph = self._graph(delivery)
         if isinstance(graph, Outcome):
             return graph
@@ -61,6 +64,13 @@ class InstagramAdapter:
             # A resubmit after media_publish failed: a 5xx does not prove that
             # nothing went live, so read the container (and publish it) first.
             return self._advance(graph, delivery, dict(post.platformState or {}))
+        left = graph.quota_left() if graph.pacing is not None else None
+        if left is not None and left <= 0:
+            # Wait before the container exists: it expires 24 h after it is
+            # made, about when the quota's window frees a post.
+            from layers_shared.platforms.pacing import quota_full
+
+            return quota_full({})
         if post.mediaType == "slideshow":
             return self._create_carousel_items(graph, post)
         media = post.media[0]
@@ -78,6 +88,9 @@ class InstagramAdapter:
     def poll(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
         if delivery.post.mode == "draft":
             return self._draft(delivery, state, confirming=True)
+        held = delivery.pacing.held_by_platform() if delivery.pacing is not None else None
+        if held is not None:  # the publisher keeps the container ids it holds
+            return held
         graph = self._graph(delivery)
         if isinstance(graph, Outcome):
             return graph
@@ -109,7 +122,9 @@ class InstagramAdapter:
         if creds is None or not creds.access_token or not ig_user:
             return Outcome.failed("NO_CREDENTIALS", "The Instagram account has no stored token or user id.",
                                   account_status="reauth_required")
-        return _Graph(self.http, creds.access_token, ig_user)
+        graph = _Graph(self.http, creds.access_token, ig_user)
+        graph.pacing = delivery.pacing
+        return graph
 
     def _create_carousel_items(self, graph: "_Graph", post: ScheduledPost) -> Outcome:
         child_ids: list[str] = []
@@ -160,6 +175,13 @@ class InstagramAdapter:
         return Outcome("processing", state=state)
 
     def _publish(self, graph: "_Graph", delivery: Delivery, state: dict[str, Any]) -> Outcome:
+        left = graph.quota_left() if graph.pacing is not None else None
+        if left is not None and left <= 0:
+            # Over the quota media_publish is refused anyway (and the refusal
+            # is one more call against the app's usage).
+            from layers_shared.platforms.pacing import quota_full
+
+            return quota_full(state)
         try:
             resp = graph.post(f"/{graph.ig_user}/media_publish", {"creation_id": state["containerId"]})
         except NotSent:
@@ -171,6 +193,10 @@ class InstagramAdapter:
                 code="SUBMIT_OUTCOME_UNKNOWN", message="media_publish was sent but no answer came back."))
         if not _ok(resp):
             outcome = graph.error(resp)
+            if graph.pacing is not None and outcome.error is not None and outcome.error.code == "QUOTA_REACHED":
+                from layers_shared.platforms.pacing import quota_full
+
+                return quota_full(state)  # nothing went live: wait for the window, spend no attempt
             if outcome.kind in ("retry", "processing"):
                 outcome.state = state
             return outcome
@@ -280,16 +306,37 @@ class _Graph:
     """Graph calls for one delivery. The token travels only in the
     Authorization header, never in a URL that could end up in a log."""
 
+    pacing: Any = None  # platforms/pacing.TokenPacing: Meta's usage headers and the publishing quota
+
     def __init__(self, http: HttpClient, token: str, ig_user: str):
         self.http = http
         self.token = token
         self.ig_user = ig_user
 
     def get(self, path: str, query: dict[str, str]) -> HttpResponse:
-        return self.http.request("GET", path, query=query, headers=self._auth())
+        return self._saw(self.http.request("GET", path, query=query, headers=self._auth()))
 
     def post(self, path: str, form: dict[str, str]) -> HttpResponse:
-        return self.http.request("POST", path, form=form, headers=self._auth())
+        return self._saw(self.http.request("POST", path, form=form, headers=self._auth()))
+
+    def _saw(self, resp: HttpResponse) -> HttpResponse:
+        if self.pacing is not None:
+            try:
+                self.pacing.saw_usage(resp.headers)
+            except Exception:
+                # The answer itself is good; a pause we failed to record only
+                # means the next call may find Meta's limit the hard way.
+                log.warning("could not record Meta's usage headers")
+        return resp
+
+    def quota_left(self) -> int | None:
+        from layers_shared.domain.pacing import publishing_quota_left
+
+        try:
+            resp = self.get(f"/{self.ig_user}/content_publishing_limit", {"fields": "quota_usage,config"})
+        except (NotSent, OutcomeUnknown):
+            return None
+        return publishing_quota_left(_json(resp)) if _ok(resp) else None
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}

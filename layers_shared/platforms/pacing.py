@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from layers_shared import clock
+from layers_shared.domain.pacing import meta_usage_waits
 from layers_shared.models.entities import LastError
 from layers_shared.platforms.port import Outcome
 from layers_shared.store.pacing import Contended, PaceStore
@@ -37,6 +38,10 @@ WINDOW_MS = MINUTE_MS + MARGIN_MS
 # not keep the account waiting.
 REFRESH_LEASE_SECONDS = 30.0
 REFRESH_WAIT_SECONDS = 5.0
+# Instagram's publishing quota is a moving 24 h whose oldest post we cannot
+# see: look again after one SQS delay (the longest single wait).
+QUOTA_RECHECK_SECONDS = 900.0
+META_APP = "app"  # X-App-Usage is one budget for the whole app
 
 
 class TokenPacing:
@@ -70,6 +75,26 @@ class TokenPacing:
             return None
         return _deferred(kind, state, slot, now)
 
+    def held_by_platform(self) -> Outcome | None:
+        """Meta asked us (usage headers) to hold this app's or this account's
+        Graph calls and the pause is still running: deferred, nothing sent."""
+        now = _millis()
+        until = max(self.store.paused_until("meta_usage", META_APP),
+                    self.store.paused_until("meta_usage", self.account_id))
+        if until <= now:
+            return None
+        return Outcome("deferred", retry_after=(until - now) / 1000.0, error=LastError(
+            code="PACED", message="Held back: Meta reported this app's or account's call usage near its limit."))
+
+    def saw_usage(self, headers: dict[str, str]) -> None:
+        """Record a pause when a Graph answer's usage headers ask for one."""
+        app, business = meta_usage_waits(headers)
+        now = _millis()
+        if app is not None:
+            self.store.pause("meta_usage", META_APP, now + int(app * 1000))
+        if business is not None:
+            self.store.pause("meta_usage", self.account_id, now + int(business * 1000))
+
     def hold_refresh(self) -> bool:
         return self.store.hold("token_refresh", self.account_id, self.holder, REFRESH_LEASE_SECONDS, _millis())
 
@@ -78,6 +103,13 @@ def refresh_busy() -> Outcome:
     return Outcome("deferred", retry_after=REFRESH_WAIT_SECONDS, error=LastError(
         code="TOKEN_REFRESH_IN_PROGRESS", message="Another worker is refreshing this account's token; "
         "nothing was posted, trying again with the refreshed token."))
+
+
+def quota_full(state: dict[str, Any]) -> Outcome:
+    """Instagram's publishing quota for the account is used up: the container
+    waits (it stays publishable for 24 h) and nothing is spent."""
+    return Outcome("deferred", state=dict(state), retry_after=QUOTA_RECHECK_SECONDS, error=LastError(
+        code="PACED", message="Held back: the account's Instagram publishing quota for the last 24 h is used up."))
 
 
 def _deferred(kind: str, state: dict[str, Any], slot: int, now: int) -> Outcome:

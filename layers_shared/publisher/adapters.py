@@ -74,7 +74,8 @@ def delivery_for(table: Table, vault: TokenVault, post: ScheduledPost, *,
 
         store = Store(table)
     pacing = None
-    if post.env == "live" and post.platform == "tiktok" and post.mode in ("publish", "draft"):
+    if post.env == "live" and ((post.platform == "tiktok" and post.mode in ("publish", "draft"))
+                               or (post.platform == "instagram" and post.mode == "publish")):
         from layers_shared.platforms.pacing import TokenPacing
         from layers_shared.store.pacing import PaceStore
 

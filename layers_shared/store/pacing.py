@@ -76,3 +76,22 @@ class PaceStore:
         except ConditionFailed:
             return False
         return True
+
+    def pause(self, kind: str, subject: str, until_ms: int) -> None:
+        """Hold `kind` calls for `subject` until `until_ms`; a later pause
+        already recorded is kept (a shorter one must not cut it)."""
+        try:
+            self.table.put({**pause_key(kind, subject), "type": "PAUSE", "until": until_ms,
+                            "expiresAt": until_ms // 1000 + 60},
+                           condition="attribute_not_exists(PK) OR #until < :until",
+                           names={"#until": "until"}, values={":until": until_ms})
+        except ConditionFailed:
+            pass
+
+    def paused_until(self, kind: str, subject: str) -> int:
+        item = self.table.get(pause_key(kind, subject))
+        return int(item.get("until") or 0) if item else 0
+
+
+def pause_key(kind: str, subject: str) -> dict[str, str]:
+    return keys.key("PAUSE", f"{kind}#{subject}")

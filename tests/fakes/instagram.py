@@ -8,6 +8,8 @@ errors use Graph's `{"error": {"message", "type", "code", "error_subcode",
 from __future__ import annotations
 
 import itertools
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +63,12 @@ class FakeInstagram(FakeServer):
         self.media: list[Media] = []             # newest first, like Graph lists them
         self.container_polls = 2
         self._ids = itertools.count(17890000000001)
+        # The publishing quota (§2.6): media_publish calls per account in a
+        # moving 24 h; a test on simulated time replaces the clock.
+        self.quota_total = 50
+        self.clock = time.time
+        self.published_at: dict[str, list[float]] = defaultdict(list)
+        self.quota_refused = 0
 
     @property
     def base_url(self) -> str:
@@ -109,6 +117,9 @@ class FakeInstagram(FakeServer):
                 return self._publish(user, request.params)
             if edge == "comments":
                 return self._comments(node, request)
+            if (edge, request.method) == ("content_publishing_limit", "GET") and node == user:
+                return Response(200, {"data": [{"quota_usage": self._used(user), "config": {
+                    "quota_total": self.quota_total, "quota_duration": 86400}}]})
         return Response(400, graph_error(100, "Unsupported request"))
 
     def _create(self, user: str, params: dict[str, str]) -> Response:
@@ -168,6 +179,10 @@ class FakeInstagram(FakeServer):
             return Response(400, graph_error(9007, "Media ID is not available", 2207027))
         if container.status_code != "FINISHED":
             return Response(400, graph_error(100, "The media has already been published or is not publishable"))
+        if self._used(user) >= self.quota_total:
+            self.quota_refused += 1
+            return Response(400, graph_error(9, "Application request limit reached", 2207042))
+        self.published_at[user].append(self.clock())
         kind = "reel" if container.params.get("media_type") == "REELS" else "p"
         media = Media(str(next(self._ids)), user, container.params.get("caption", ""),
                       f"https://www.instagram.com/{kind}/C{len(self.media):04d}xyz/", "2026-01-01T00:00:05+0000")
@@ -192,6 +207,10 @@ class FakeInstagram(FakeServer):
             media.comments.append(comment)
             return Response(200, {"id": comment["id"]})
         return Response(200, {"data": list(media.comments)})
+
+    def _used(self, user: str) -> int:
+        now = self.clock()
+        return sum(1 for t in self.published_at[user] if now - t < 86400)
 
     def _media(self, media_id: str) -> Media | None:
         return next((m for m in self.media if m.id == media_id), None)

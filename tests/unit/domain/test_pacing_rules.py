@@ -68,3 +68,53 @@ def test_full_jitter_stays_between_what_the_platform_asked_and_the_backoff(backo
 def test_full_jitter_spreads_a_crowd_over_the_whole_backoff():
     waits = [full_jitter(60.0, 0.0, lambda d=d: d / 100) for d in range(101)]
     assert min(waits) == 0.0 and max(waits) == 60.0
+
+
+# -- Meta usage headers and the publishing quota --------------------------
+
+from layers_shared.domain.pacing import USAGE_WAIT, meta_usage_waits, publishing_quota_left  # noqa: E402
+
+pct = st.one_of(st.integers(min_value=0, max_value=150), st.floats(min_value=0, max_value=150), st.none(),
+                st.text(max_size=3))
+
+
+def _app(call, cpu, time_):
+    import json
+
+    return {"x-app-usage": json.dumps({"call_count": call, "total_cputime": cpu, "total_time": time_})}
+
+
+@given(pct, pct, pct)
+def test_the_app_is_held_exactly_when_one_of_its_usages_reaches_ninety_percent(call, cpu, time_):
+    numbers = [v for v in (call, cpu, time_) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    app, business = meta_usage_waits(_app(call, cpu, time_))
+    assert business is None
+    assert app == (USAGE_WAIT if any(v >= 90 for v in numbers) else None)
+
+
+def test_the_business_is_held_as_long_as_meta_estimates():
+    import json
+
+    header = {"x-business-use-case-usage": json.dumps({"17841400000000001": [
+        {"type": "instagram", "call_count": 40, "total_cputime": 5, "total_time": 5,
+         "estimated_time_to_regain_access": 12}]})}
+    assert meta_usage_waits(header) == (None, 720.0)
+    busy = {"x-business-use-case-usage": json.dumps({"1": [{"call_count": 95, "total_time": 1}]})}
+    assert meta_usage_waits(busy) == (None, USAGE_WAIT)
+
+
+@given(st.one_of(st.text(max_size=40), st.just("[1, 2]"), st.just('{"call_count": "95"}')),
+       st.one_of(st.text(max_size=40), st.just('{"1": {"call_count": 99}}'), st.just('{"1": [7]}')))
+def test_headers_in_shapes_meta_does_not_send_never_raise(app, business):
+    # Whatever comes back, the call that carried it has already happened:
+    # reading the headers must never turn a good answer into an error.
+    waits = meta_usage_waits({"x-app-usage": app, "x-business-use-case-usage": business})
+    assert len(waits) == 2 and all(w is None or w >= 0 for w in waits)
+    assert meta_usage_waits({}) == (None, None)
+
+
+def test_the_quota_left_is_total_minus_usage_and_unknown_when_not_said():
+    assert publishing_quota_left({"data": [{"quota_usage": 48, "config": {"quota_total": 50}}]}) == 2
+    assert publishing_quota_left({"data": [{"quota_usage": 50, "config": {"quota_total": 50}}]}) == 0
+    assert publishing_quota_left({"data": []}) is None
+    assert publishing_quota_left({"error": {"code": 4}}) is None
