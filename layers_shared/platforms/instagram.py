@@ -30,6 +30,8 @@ DEFAULT_BASE = "https://graph.facebook.com/v21.0"
 RECENT_MEDIA_LIMIT = 25
 # Media published before the claim (minus clock slack) cannot be ours.
 RECOVERY_SLACK = timedelta(minutes=10)
+# Tries at a first comment Instagram refuses for now; the post is live meanwhile.
+FIRST_COMMENT_TRIES = 3
 
 _RATE_LIMIT_CODES = {4, 17, 32, 613}
 _PERMISSION_CODES = {10, 200}
@@ -94,6 +96,8 @@ class InstagramAdapter:
         graph = self._graph(delivery)
         if isinstance(graph, Outcome):
             return graph
+        if state.get("mediaId"):  # live already; only its first comment is pending
+            return self._first_comment(graph, delivery, dict(state))
         if state.get("containerId"):
             return self._advance(graph, delivery, dict(state))
         if state.get("childIds"):
@@ -103,7 +107,7 @@ class InstagramAdapter:
     def confirm(self, delivery: Delivery, state: dict[str, Any]) -> Outcome:
         if delivery.post.mode == "draft":
             return self._draft(delivery, state, confirming=True)
-        if not state.get("containerId") and not state.get("childIds"):
+        if not state.get("containerId") and not state.get("childIds") and not state.get("mediaId"):
             # A submit publishes only a container it recorded beforehand (a
             # resubmit after a failed media_publish), so with none recorded
             # the lost answer was a container creation: nothing is live, and
@@ -205,10 +209,24 @@ class InstagramAdapter:
             return Outcome("unknown", state=state, error=LastError(
                 code="SUBMIT_OUTCOME_UNKNOWN", message="media_publish answered without a media id."))
         media_id = str(media_id)
-        permalink = graph.permalink(media_id)
-        if delivery.post.firstComment:
-            graph.comment(media_id, delivery.post.firstComment)
-        return Outcome("published", external_id=media_id, external_url=permalink)
+        return self._first_comment(graph, delivery, {"mediaId": media_id, "permalink": graph.permalink(media_id)},
+                                   checked=True)
+
+    def _first_comment(self, graph: "_Graph", delivery: Delivery, live: dict[str, Any], *,
+                       checked: bool = False) -> Outcome:
+        """The post is live: post its first comment, trying again on later
+        polls while Instagram refuses it for now (a few times, then the post is
+        published without it). `checked`: we know there is no comment yet;
+        otherwise read first, so a comment whose answer was lost is not doubled."""
+        media_id, message = str(live["mediaId"]), delivery.post.firstComment
+        published = Outcome("published", external_id=media_id, external_url=live.get("permalink"))
+        if not message or (not checked and graph.has_comment(media_id, message)):
+            return published
+        tries = int(live.get("commentTries") or 0) + 1
+        if graph.comment(media_id, message) != "later" or tries >= FIRST_COMMENT_TRIES:
+            return published
+        return Outcome("processing", state={**live, "commentTries": tries}, error=LastError(
+            code="FIRST_COMMENT_PENDING", message="The post is live; its first comment is tried again."))
 
     def _recover(self, graph: "_Graph", delivery: Delivery, state: dict[str, Any]) -> Outcome:
         """The container is PUBLISHED but we never saw the media id (a lost
@@ -232,9 +250,7 @@ class InstagramAdapter:
             return Outcome("published")
         media_id = str(match["id"])
         permalink = match.get("permalink") or graph.permalink(media_id)
-        if delivery.post.firstComment and not graph.has_comment(media_id, delivery.post.firstComment):
-            graph.comment(media_id, delivery.post.firstComment)
-        return Outcome("published", external_id=media_id, external_url=permalink)
+        return self._first_comment(graph, delivery, {"mediaId": media_id, "permalink": permalink})
 
     # -- draft mode -----------------------------------------------------
 
@@ -378,14 +394,18 @@ class _Graph:
         link = _json(resp).get("permalink") if _ok(resp) else None
         return str(link) if link else None
 
-    def comment(self, media_id: str, message: str) -> None:
+    def comment(self, media_id: str, message: str) -> str:
+        """"done", "later" (refused for now or not sent: try again after reading
+        the comments) or "never" (refused for good)."""
         try:
             resp = self.post(f"/{media_id}/comments", {"message": message})
         except (NotSent, OutcomeUnknown):
             log.warning("instagram first comment not confirmed")
-            return
-        if not _ok(resp):
-            log.warning("instagram first comment refused (HTTP %s)", resp.status)
+            return "later"
+        if _ok(resp):
+            return "done"
+        log.warning("instagram first comment refused (HTTP %s)", resp.status)
+        return "later" if self.error(resp).kind in ("retry", "processing") else "never"
 
     def has_comment(self, media_id: str, message: str) -> bool:
         """Whether the first comment is already there. When that cannot be
