@@ -75,14 +75,15 @@ def test_a_lone_surrogate_under_an_idempotency_key_is_422_not_500(api):
 def test_a_concurrent_update_409_is_not_replayed_so_the_retry_runs(api, monkeypatch):
     """decisions.md: only final answers are stored. CONCURRENT_UPDATE says
     "retry", so the retry with the same Idempotency-Key must run again."""
+    from layers_shared.domain.ports import StaleWrite
     from layers_shared.services import approval
 
     def always_changed(*_args, **_kwargs):
-        raise approval._ContainerChanged()
+        raise StaleWrite()  # the container changed under every attempt
 
     headers = {"Idempotency-Key": "contract-review-concurrent-update"}
     with monkeypatch.context() as patch:
-        patch.setattr(approval, "_approve_tx", always_changed)
+        patch.setattr(approval, "_approve", always_changed)
         first = api.post(f"/v1/content/{PENDING_2}/approve", {}, headers=headers)
     details = assert_envelope(first, 409, "CONFLICT")
     assert details["reason"] == "CONCURRENT_UPDATE"
