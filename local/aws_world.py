@@ -61,6 +61,9 @@ def _serialize_moto_calls() -> None:
             return original(self, *args, **kwargs)
 
     BotocoreStubber.__call__ = locked  # type: ignore[method-assign]
+    from local import moto_transactions
+
+    moto_transactions.install()
     _patched = True
 
 
