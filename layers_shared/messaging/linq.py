@@ -57,19 +57,6 @@ class TokenSource(Protocol):
     def invalidate(self) -> None: ...
 
 
-class _StaticToken:
-    refreshable = False
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def get(self) -> str:
-        return self._value
-
-    def invalidate(self) -> None:
-        pass
-
-
 # Per execution environment: a warm Lambda reads the secret once (the shared
 # mechanism, layers_shared/secrets/managed.py).
 _secret_cache = managed.CACHE
@@ -118,7 +105,7 @@ class LinqAdapter:
                  backoff: float = 0.25, max_retry_after: float = 2.0, budget_seconds: float = 20.0,
                  page_limit: int = 100, max_pages: int = 10,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
-        self._token = _StaticToken(token) if isinstance(token, str) else token
+        self._token = managed.LocalValue(token) if isinstance(token, str) else token
         self.base_url = base_url.rstrip("/")
         self._from_number = from_number
         self._http = http or HttpClient(self.base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
@@ -143,7 +130,7 @@ class LinqAdapter:
         token = _env("LINQ_API_TOKEN")
         arn = _env("LINQ_TOKEN_SECRET_ARN")
         if token:
-            source: TokenSource = _StaticToken(token)
+            source: TokenSource = managed.LocalValue(token)
         elif arn:
             source = _SecretToken(arn)
         else:
