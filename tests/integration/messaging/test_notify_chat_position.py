@@ -11,7 +11,7 @@ every `DeviceHandoff` gets a fresh adapter (a new invocation remembers nothing).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,29 +20,10 @@ from layers_shared import errors
 from layers_shared.services import send_record as records
 from tests.fakes.linq import LIST_MESSAGES, SEND, FakeLinq
 from tests.integration.messaging.test_notify_exactly_once import (
-    CONTAINER, ORG, TOKEN, Interrupting, adapter, delivery, kinds, phone,
+    CONTAINER, ORG, Interrupting, adapter, delivery, kinds, phone,
 )
 
 ONE_NOTIFY = ["media", "caption", "steps"]
-
-
-@pytest.fixture(scope="module")
-def table() -> Iterator[Any]:
-    from layers_shared.store.table import Table
-    from local import aws_world
-
-    mock = aws_world.start("notify-chat-position-test")
-    yield Table("notify-chat-position-test")
-    mock.stop()
-    from layers_shared import aws
-
-    aws.reset()
-
-
-@pytest.fixture
-def linq() -> Iterator[FakeLinq]:
-    with FakeLinq(token=TOKEN, honour_idempotency=False) as fake:
-        yield fake
 
 
 def the_chat(fake: FakeLinq, to: str) -> list[list[dict]]:

@@ -23,8 +23,8 @@ from layers_shared.models.entities import Container, Media
 from layers_shared.services import send_record as records
 from layers_shared.services.notify import DeviceHandoff
 from tests.fakes.linq import LIST_MESSAGES, SEND, FakeLinq
+from tests.integration.messaging.conftest import TOKEN
 
-TOKEN = "test-linq-token"
 SENDER = "+12052535597"
 ORG = "org_11111111-1111-4111-8111-111111111111"
 DAY = 24 * 3600
@@ -86,25 +86,6 @@ class DyingTable:
                 raise Killed()
             return refuse
         return attribute
-
-
-@pytest.fixture(scope="module")
-def table() -> Iterator[Any]:
-    from layers_shared.store.table import Table
-    from local import aws_world
-
-    mock = aws_world.start("notify-exactly-once-test")
-    yield Table("notify-exactly-once-test")
-    mock.stop()
-    from layers_shared import aws
-
-    aws.reset()
-
-
-@pytest.fixture
-def linq() -> Iterator[FakeLinq]:
-    with FakeLinq(token=TOKEN, honour_idempotency=False) as fake:
-        yield fake
 
 
 @pytest.fixture(autouse=True)
