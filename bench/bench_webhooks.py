@@ -275,7 +275,7 @@ def _drain(sqs: Any, url: str, handler: Any, name: str, counted: Any) -> int:
 def latency(samples: int = SAMPLES) -> dict[str, object]:
     import local.plugins  # noqa: F401 - the publisher and webhook loops, as `make run` has them
     from layers_shared import clock
-    from layers_shared.webhooks import store
+    from layers_shared.store.webhook_deliveries import DynamoWebhookDeliveries
     from local.server import Stack, serve_in_thread
     from tests.webhook_receiver import Receiver
 
@@ -330,9 +330,9 @@ def latency(samples: int = SAMPLES) -> dict[str, object]:
         for hit in arrivals.values():
             changed = clock.parse_instant(hit.event["data"]["publishedAt"]).timestamp()
             post_ms.append((hit.at - changed) * 1000)
-            planned = stack.table.get(store.delivery_key(hit.header("X-Layers-Delivery-Id") or ""))
+            planned = DynamoWebhookDeliveries(stack.table).get(hit.header("X-Layers-Delivery-Id") or "")
             if planned:  # the fan-out's stamp on the delivery it created
-                to_fanout_ms.append((clock.parse_instant(planned["createdAt"]).timestamp() - changed) * 1000)
+                to_fanout_ms.append((clock.parse_instant(planned.createdAt).timestamp() - changed) * 1000)
         return {"post.published": _summary(post_ms, samples),
                 "post.published_state_change_to_fanout": _summary(to_fanout_ms, samples),
                 "test.ping": _summary(ping_ms, samples),

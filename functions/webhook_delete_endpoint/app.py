@@ -9,9 +9,9 @@ endpoint = Endpoint("DELETE", "/v1/webhook-endpoints/{endpointId}", scope="webho
 
 @endpoint.handle
 def delete(req: Request) -> Response:
-    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import webhook_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return service.delete(req)
+    return webhook_routes.delete(req)
 
 
 handler = endpoint.lambda_handler

@@ -9,7 +9,9 @@ from aws_lambda_powertools import Logger
 
 from layers_shared import settings
 from layers_shared.store.table import Table
-from layers_shared.webhooks import delivery
+from layers_shared.store.webhook_deliveries import DynamoWebhookDeliveries
+from layers_shared.store.webhook_endpoints import DynamoWebhookEndpoints
+from layers_shared.webhooks import crypto, delivery, queue, transport
 
 SETTINGS = settings.load(*settings.WEBHOOK_DELIVERY)  # cold start: refuses to run without its configuration
 logger = Logger(service="layers-webhooks")
@@ -17,11 +19,12 @@ logger = Logger(service="layers-webhooks")
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     table = Table()
+    ports = delivery.Ports(DynamoWebhookEndpoints(table), DynamoWebhookDeliveries(table), queue, crypto, transport)
 
     def one(record: dict[str, Any]) -> dict[str, str] | None:
         try:
             body = json.loads(record.get("body") or "{}")
-            result = delivery.handle(table, body if isinstance(body, dict) else {})
+            result = delivery.handle(ports, body if isinstance(body, dict) else {})
             logger.info("delivery attempt", extra={"result": result, "deliveryId": body.get("deliveryId"),
                                                    "attempt": body.get("attempt")})
             return None

@@ -8,9 +8,9 @@ endpoint = Endpoint("GET", "/v1/webhook-endpoints/{endpointId}", scope="webhooks
 
 @endpoint.handle
 def get(req: Request) -> Response:
-    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import webhook_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return service.get(req)
+    return webhook_routes.get(req)
 
 
 handler = endpoint.lambda_handler

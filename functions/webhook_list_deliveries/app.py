@@ -8,9 +8,9 @@ endpoint = Endpoint("GET", "/v1/webhook-endpoints/{endpointId}/deliveries", scop
 
 @endpoint.handle
 def deliveries(req: Request) -> Response:
-    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import webhook_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return service.deliveries(req)
+    return webhook_routes.deliveries(req)
 
 
 handler = endpoint.lambda_handler

@@ -9,9 +9,9 @@ endpoint = Endpoint("POST", "/v1/webhook-deliveries/{deliveryId}/replay", scope=
 
 @endpoint.handle
 def replay(req: Request) -> Response:
-    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import webhook_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return service.replay(req)
+    return webhook_routes.replay(req)
 
 
 handler = endpoint.lambda_handler

@@ -6,9 +6,9 @@ SETTINGS = settings.load(*settings.WEBHOOK_SECRETS)  # cold start: refuses to ru
 
 
 def reveal_secret(body):  # a replayed answer's secret, decrypted
-    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import webhook_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return service.reveal_secret(body)
+    return webhook_routes.reveal_secret(body)
 
 
 endpoint = Endpoint("POST", "/v1/webhook-endpoints/{endpointId}/rotate-secret", scope="webhooks:write",
@@ -17,9 +17,9 @@ endpoint = Endpoint("POST", "/v1/webhook-endpoints/{endpointId}/rotate-secret", 
 
 @endpoint.handle
 def rotate(req: Request) -> Response:
-    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import webhook_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return service.rotate(req)
+    return webhook_routes.rotate(req)
 
 
 handler = endpoint.lambda_handler

@@ -8,9 +8,9 @@ endpoint = Endpoint("PATCH", "/v1/webhook-endpoints/{endpointId}", scope="webhoo
 
 @endpoint.handle
 def update(req: Request) -> Response:
-    from layers_shared.webhooks import service  # the use case loads on the first request past auth (ADR 0006)
+    from layers_shared.http import webhook_routes  # the use case loads on the first request past auth (ADR 0006)
 
-    return service.update(req)
+    return webhook_routes.update(req)
 
 
 handler = endpoint.lambda_handler

@@ -17,161 +17,121 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layers_shared import clock
-from layers_shared.store.table import ConditionFailed, Table
-from layers_shared.webhooks import crypto, queue, rules, signing, ssrf, store, transport
+from layers_shared.webhooks import queue, rules, signing, ssrf, transport
+from layers_shared.webhooks.ports import AttemptOutcome, Delivery, Endpoint
+
+if TYPE_CHECKING:
+    from layers_shared.webhooks.ports import (
+        DeliveryQueue, SecretBox, Transport, WebhookDeliveries, WebhookEndpoints,
+    )
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 30  # longer than an attempt (10 s) plus its bookkeeping
 
 
-def handle(table: Table, body: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class Ports:
+    endpoints: WebhookEndpoints
+    deliveries: WebhookDeliveries
+    queue: DeliveryQueue
+    secrets: SecretBox
+    transport: Transport
+
+
+def handle(ports: Ports, body: dict[str, Any]) -> str:
     delivery_id, attempt = body.get("deliveryId"), body.get("attempt")
     if not isinstance(delivery_id, str) or not isinstance(attempt, int):
         return "ignored"
     due = float(body.get("due") or 0)
     wait = due - time.time()
     if wait > 1:  # a wait longer than SQS allows: one more hop
-        queue.send([(queue.message(delivery_id, attempt, due), wait)])
+        ports.queue.send([(queue.message(delivery_id, attempt, due), wait)])
         return "hop"
-    return attempt_once(table, delivery_id, attempt, clock.now())
+    return attempt_once(ports, delivery_id, attempt, clock.now())
 
 
-def attempt_once(table: Table, delivery_id: str, attempt: int, now: datetime) -> str:
-    delivery = store.get_delivery(table, delivery_id)
-    if delivery is None or delivery["status"] in rules.FINISHED:
+def attempt_once(ports: Ports, delivery_id: str, attempt: int, now: datetime) -> str:
+    delivery = ports.deliveries.get(delivery_id)
+    if delivery is None or delivery.status in rules.FINISHED:
         return "done"
-    if int(delivery.get("attempts") or 0) != attempt - 1:
+    if delivery.attempts != attempt - 1:
         return "stale"
-    endpoint = table.get(store.endpoint_key(delivery["endpointId"]), consistent=True)
-    if endpoint is None or endpoint.get("status") != "active":
-        store.abandon(table, delivery_id, now)
+    endpoint = ports.endpoints.get(delivery.endpointId)
+    if endpoint is None or endpoint.status != "active":
+        ports.deliveries.abandon(delivery_id, clock.to_storage(now))
         return "abandoned"
-    if not _claim(table, delivery_id, attempt, now):
+    lease = clock.to_storage(now + timedelta(seconds=LEASE_SECONDS))
+    if not ports.deliveries.claim(delivery_id, attempt, clock.to_storage(now), lease):
         return "stale"
     event = _event(delivery)
     raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
     try:
-        target = ssrf.check(endpoint["url"], endpoint.get("env", "live"))
+        target = ssrf.check(endpoint.url, endpoint.env)
     except ssrf.Refused as refused:
         answer = transport.Answer(None, f"refused: {refused}", 0.0)
     else:
         stamp = int(time.time())
         headers = {"Content-Type": "application/json", "User-Agent": transport.USER_AGENT,
                    "X-Layers-Event-Id": event["id"], "X-Layers-Delivery-Id": delivery_id,
-                   "X-Layers-Signature": signing.header(_secrets(endpoint, now), stamp, raw)}
-        answer = transport.post(endpoint["url"], target, raw, headers, rules.TIMEOUT_SECONDS)
+                   "X-Layers-Signature": signing.header(_secrets(ports, endpoint, now), stamp, raw)}
+        answer = ports.transport.post(endpoint.url, target, raw, headers, rules.TIMEOUT_SECONDS)
     done = clock.now()
     if answer.status is not None and 200 <= answer.status < 300:
-        _record_success(table, delivery, attempt, answer, done)
-        _reset_failures(table, endpoint)
+        ports.deliveries.record_attempt(delivery_id, attempt, _outcome("delivered", answer, done))
+        ports.endpoints.reset_failures(endpoint.id)
         return "delivered"
-    result = _record_failure(table, delivery, attempt, answer, done)
-    _count_failure(table, endpoint, done)
+    result = _record_failure(ports, delivery, attempt, answer, done)
+    _count_failure(ports, endpoint, done)
     return result
 
 
-def _event(delivery: dict[str, Any]) -> dict[str, Any]:
-    event = {"id": delivery["eventId"], "type": delivery["eventType"], "createdAt": delivery["eventCreatedAt"],
-             "data": delivery.get("data") or {}}
-    if delivery.get("replayOfEvent"):
-        event["replayOf"] = delivery["replayOfEvent"]
+def _event(delivery: Delivery) -> dict[str, Any]:
+    event = {"id": delivery.eventId, "type": delivery.eventType, "createdAt": delivery.eventCreatedAt,
+             "data": delivery.data}
+    if delivery.replayOfEvent:
+        event["replayOf"] = delivery.replayOfEvent
     return event
 
 
-def _secrets(endpoint: dict[str, Any], now: datetime) -> list[str]:
+def _secrets(ports: Ports, endpoint: Endpoint, now: datetime) -> list[str]:
     """The current secret, then the previous one during the rotation overlap."""
-    found = [crypto.decrypt(endpoint["id"], endpoint["secretCiphertext"])]
-    until = endpoint.get("previousSecretUntil")
-    if endpoint.get("previousSecretCiphertext") and until and until > clock.to_storage(now):
-        found.append(crypto.decrypt(endpoint["id"], endpoint["previousSecretCiphertext"]))
+    found = [ports.secrets.decrypt(endpoint.id, endpoint.secretCiphertext)]
+    until = endpoint.previousSecretUntil
+    if endpoint.previousSecretCiphertext and until and until > clock.to_storage(now):
+        found.append(ports.secrets.decrypt(endpoint.id, endpoint.previousSecretCiphertext))
     return found
 
 
-def _claim(table: Table, delivery_id: str, attempt: int, now: datetime) -> bool:
-    stamp = clock.to_storage(now)
-    try:
-        table.update(store.delivery_key(delivery_id), "SET #s = :delivering, leaseUntil = :lease",
-                     names={"#s": "status", "#n": "attempts"},
-                     values={":delivering": "delivering", ":pending": "pending", ":made": attempt - 1,
-                             ":now": stamp,
-                             ":lease": clock.to_storage(now + timedelta(seconds=LEASE_SECONDS))},
-                     condition="#n = :made AND (#s = :pending OR (#s = :delivering AND leaseUntil < :now))")
-        return True
-    except ConditionFailed:
-        return False
+def _outcome(status: str, answer: transport.Answer, now: datetime, next_retry_at: str | None = None) -> AttemptOutcome:
+    delivered = answer.status is not None and 200 <= answer.status < 300
+    message = rules.clip_error(answer.error) if answer.error else (None if delivered else f"HTTP {answer.status}")
+    return AttemptOutcome(status, clock.to_storage(now), answer.status, message, next_retry_at)
 
 
-def _record(table: Table, delivery_id: str, attempt: int, sets: dict[str, Any], remove: list[str]) -> bool:
-    names = {f"#f{i}": k for i, k in enumerate(sets)} | {"#n": "attempts", "#s": "status"}
-    values = {f":v{i}": v for i, v in enumerate(sets.values())} | {":made": attempt - 1,
-                                                                   ":delivering": "delivering"}
-    expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(sets)))
-    if remove:
-        expression += " REMOVE " + ", ".join(remove)
-    try:
-        table.update(store.delivery_key(delivery_id), expression, names=names, values=values,
-                     condition="#n = :made AND #s = :delivering")
-        return True
-    except ConditionFailed:
-        return False  # abandoned (paused or deleted endpoint) while we were sending
-
-
-def _outcome_fields(attempt: int, answer: transport.Answer, now: datetime) -> dict[str, Any]:
-    stamp = clock.to_storage(now)
-    fields: dict[str, Any] = {"attempts": attempt, "lastResponseAt": stamp,
-                              "lastResponseStatus": answer.status}
-    fields["lastErrorMessage"] = rules.clip_error(answer.error) if answer.error else (
-        None if answer.status is not None and 200 <= answer.status < 300 else f"HTTP {answer.status}")
-    return fields
-
-
-def _record_success(table: Table, delivery: dict[str, Any], attempt: int, answer: transport.Answer,
-                    now: datetime) -> None:
-    fields = _outcome_fields(attempt, answer, now) | {"status": "delivered", "deliveredAt": clock.to_storage(now)}
-    _record(table, delivery["id"], attempt, fields, ["nextRetryAt", "leaseUntil"])
-
-
-def _record_failure(table: Table, delivery: dict[str, Any], attempt: int, answer: transport.Answer,
+def _record_failure(ports: Ports, delivery: Delivery, attempt: int, answer: transport.Answer,
                     now: datetime) -> str:
-    fields = _outcome_fields(attempt, answer, now)
     wait = rules.next_wait(attempt)
     if wait is None:
-        _record(table, delivery["id"], attempt, fields | {"status": "failed"}, ["nextRetryAt", "leaseUntil"])
+        ports.deliveries.record_attempt(delivery.id, attempt, _outcome("failed", answer, now))
         return "failed"
     due = now + timedelta(seconds=wait)
-    queue.send([(queue.message(delivery["id"], attempt + 1, due.timestamp()), min(wait, queue.MAX_DELAY))])
-    _record(table, delivery["id"], attempt, fields | {"status": "pending", "nextRetryAt": clock.to_storage(due)},
-            ["leaseUntil"])
+    ports.queue.send([(queue.message(delivery.id, attempt + 1, due.timestamp()), min(wait, queue.MAX_DELAY))])
+    ports.deliveries.record_attempt(delivery.id, attempt, _outcome("pending", answer, now, clock.to_storage(due)))
     return "retry"
 
 
-def _reset_failures(table: Table, endpoint: dict[str, Any]) -> None:
-    try:
-        table.update(store.endpoint_key(endpoint["id"]), "SET consecutiveFailureCount = :zero",
-                     values={":zero": 0}, condition="attribute_exists(PK) AND consecutiveFailureCount > :zero")
-    except ConditionFailed:
-        pass  # already 0 (the usual case) or deleted
-
-
-def _count_failure(table: Table, endpoint: dict[str, Any], now: datetime) -> None:
-    try:
-        updated = table.update(store.endpoint_key(endpoint["id"]), "ADD consecutiveFailureCount :one",
-                               values={":one": 1}, condition="attribute_exists(PK)", return_new=True)
-    except ConditionFailed:
-        return  # deleted meanwhile
-    assert updated is not None
-    if int(updated.get("consecutiveFailureCount") or 0) < rules.AUTO_PAUSE_AFTER:
-        return
-    try:
-        table.update(store.endpoint_key(endpoint["id"]), "SET #s = :paused, updatedAt = :now",
-                     names={"#s": "status"}, values={":paused": "auto_paused", ":active": "active",
-                                                     ":now": clock.to_storage(now)},
-                     condition="#s = :active")
-    except ConditionFailed:
+def _count_failure(ports: Ports, endpoint: Endpoint, now: datetime) -> None:
+    count = ports.endpoints.count_failure(endpoint.id)
+    if count is None or count < rules.AUTO_PAUSE_AFTER:
+        return  # deleted meanwhile, or not yet
+    stamp = clock.to_storage(now)
+    if not ports.endpoints.auto_pause(endpoint.id, stamp):
         return  # paused already (by the partner, or by a concurrent attempt)
-    log.warning("webhook endpoint auto-paused", extra={"endpointId": endpoint["id"]})
-    store.abandon_unfinished(table, endpoint["id"], now)
+    log.warning("webhook endpoint auto-paused", extra={"endpointId": endpoint.id})
+    for unfinished in ports.deliveries.unfinished(endpoint.id):
+        ports.deliveries.abandon(unfinished.id, stamp)

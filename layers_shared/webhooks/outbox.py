@@ -1,16 +1,18 @@
 """Events as outbox items of the single table.
 
-A state change that raises events adds ONE item to its own conditional write
-or transaction: `PK=EVT#<change key>`, put under `attribute_not_exists(PK)`.
-The change key is derived from the change (the post and its transition, the
-container and its decision, ...), so the event cannot exist without its
-change, the change cannot commit without its event, and a retried or raced
-change cannot raise it twice: the second write is canceled as a whole.
+A state change that raises events adds ONE outbox item to its own conditional
+write or transaction, written only once under a key derived from the change
+(the post and its transition, the container and its decision, ...), so the
+event cannot exist without its change, the change cannot commit without its
+event, and a retried or raced change cannot raise it twice: the second write
+is canceled as a whole.
 
 One item carries every event of one change (a schedule of 50 targets raises
 50 `post.scheduled`), so a transaction grows by one item, not fifty
 (TransactWriteItems stops at 100). DynamoDB Streams hand the item to the
-fan-out (fanout.py). Pure builders only: the callers own the write.
+fan-out (fanout.py). The event builders here are pure; the item, its key and
+its transaction entry are store/outbox.py's, re-exported under their old names
+for the writers that raise events.
 """
 from __future__ import annotations
 
@@ -21,14 +23,12 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from layers_shared import clock
-from layers_shared.webhooks.rules import KEEP_SECONDS
+from layers_shared.store.outbox import KIND, item, outbox_key, tx_put
 
-KIND = "EVT"
+__all__ = ["KIND", "event", "item", "new_event_id", "outbox_key", "post_data", "scheduled_events",
+           "terminal_change", "terminal_event", "tx_put"]
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def outbox_key(change: str) -> dict[str, str]:
-    return {"PK": f"{KIND}#{change}", "SK": "META"}
 
 
 def new_event_id(at: datetime | None = None, seed: str | None = None) -> str:
@@ -48,17 +48,6 @@ def event(change: str, index: int, event_type: str, data: dict[str, Any], projec
           now: datetime) -> dict[str, Any]:
     return {"id": new_event_id(now, f"{change}#{index}"), "type": event_type,
             "createdAt": clock.to_wire(clock.to_storage(now)), "projectId": project_id, "data": data}
-
-
-def item(change: str, organization_id: str, events: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
-    return {**outbox_key(change), "type": KIND, "organizationId": organization_id, "events": events,
-            "createdAt": clock.to_storage(now), "expiresAt": clock.epoch_seconds(now) + KEEP_SECONDS}
-
-
-def tx_put(table: Any, change: str, organization_id: str, events: list[dict[str, Any]],
-           now: datetime) -> dict[str, Any]:
-    """The outbox item as a TransactWriteItems entry: only ever written once."""
-    return table.tx_put(item(change, organization_id, events, now), condition="attribute_not_exists(PK)")
 
 
 # -- event data (webhooks.md, Events) ----------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from layers_shared import errors
+from layers_shared import errors, ids
 
 EVENT_TYPES = ("post.scheduled", "post.published", "post.failed", "post.canceled", "content.approved",
                "content.rejected", "social_account.needs_reauth", "test.ping")
@@ -30,6 +31,7 @@ TIMEOUT_SECONDS = 10.0
 LADDER = (30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600)
 LADDER_ENV = "WEBHOOK_RETRY_LADDER_SECONDS"  # tests shorten it; a deployment never sets it
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+_DELIVERY_NAMESPACE = uuid.UUID("5a7c3c64-2f0e-4a63-9b7e-0d7b1f1c9e42")
 
 
 def ladder() -> tuple[float, ...]:
@@ -52,6 +54,18 @@ def next_wait(attempts_made: int) -> float | None:
     if attempts_made < 1 or attempts_made > len(waits):
         return None
     return waits[attempts_made - 1]
+
+
+# -- ids -------------------------------------------------------------------------------
+
+def fanout_delivery_id(event_id: str, endpoint_id: str) -> str:
+    """One delivery per (event, endpoint), however often the stream hands the event over."""
+    return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{event_id}|{endpoint_id}"))
+
+
+def path_uuid(value: str | None) -> str | None:
+    """Endpoint and delivery ids are bare lowercase UUIDs; anything else names nothing."""
+    return value.lower() if ids.is_uuid(value) else None
 
 
 # -- URLs ------------------------------------------------------------------------------

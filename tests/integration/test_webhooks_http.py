@@ -293,9 +293,9 @@ def test_delete_abandons_pending_deliveries_and_later_reads_are_404(api, make, r
     assert_envelope(api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"), 404, "NOT_FOUND")
     time.sleep(2.5)
     assert len(receiver.at(path)) <= 2  # at most an attempt that was already under way
-    from layers_shared.webhooks import store
+    from layers_shared.store.webhook_deliveries import DynamoWebhookDeliveries
 
-    assert store.get_delivery(stack.table, ping["deliveryId"])["status"] == "abandoned"
+    assert DynamoWebhookDeliveries(stack.table).get(ping["deliveryId"]).status == "abandoned"
 
 
 # -- SSRF: a live key's URL must resolve to public addresses, at creation and at delivery ---------

@@ -36,7 +36,6 @@ EXPRESSION = re.compile(r"attribute_not_exists|attribute_exists|\bSET |\bREMOVE 
 KNOWN_EXPRESSIONS = {
     "publisher/claim.py", "publisher/dispatch.py", "publisher/outcome.py",
     "services/send_record.py",
-    "webhooks/delivery.py", "webhooks/fanout.py", "webhooks/outbox.py", "webhooks/service.py", "webhooks/store.py",
 }
 
 
