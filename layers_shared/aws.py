@@ -23,7 +23,9 @@ def client(service: str) -> Any:
             from botocore.config import Config
 
             region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-            config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+            # Pools sized for the publisher's threads (a batch side by side, a fan-out per shard).
+            config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=5,
+                            max_pool_connections=32)
             _clients[service] = boto3.session.Session().client(service, region_name=region, config=config)
         return _clients[service]
 

@@ -44,4 +44,4 @@ def rate_limits() -> dict[str, dict[str, int]]:
 
 
 def work_queue_shards() -> int:
-    return int(os.environ.get("WORK_QUEUE_SHARDS", "4"))
+    return int(os.environ.get("WORK_QUEUE_SHARDS", "32"))

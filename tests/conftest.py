@@ -15,6 +15,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RATE_LIMITS_JSON", '{"standard": {"read-light": 100000, "write-light": 100000}}')
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# moto reads a whole partition per Query: fewer work-queue shards keep the
+# fan-out and sweeper tests fast (the shard count changes no rule; 32 deployed).
+os.environ.setdefault("WORK_QUEUE_SHARDS", "4")
 
 
 def _install_test_configuration() -> None:

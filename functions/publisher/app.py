@@ -24,6 +24,8 @@ from layers_shared.store.table import Table
 
 SETTINGS = settings.load(*settings.PUBLISHER_WORKER)  # cold start: refuses to run without its configuration
 logger = Logger(service="layers-publishing")
+# A whole batch side by side (the event source's BatchSize in template.yaml).
+BATCH_THREADS = 25
 
 
 @flushed
@@ -33,7 +35,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"batchItemFailures": deliver_batch(publisher, event["Records"])}
     kind = event.get("kind")
     if kind == "slot":
-        fanned = sweep.fan_out(publisher.table, publisher.queue, str(event.get("slot")), clock.now())
+        resume = event.get("resume") if isinstance(event.get("resume"), dict) else None
+        fanned = sweep.fan_out(publisher.table, publisher.queue, str(event.get("slot")), clock.now(), resume=resume)
         logger.info("slot fanned out", extra={"slot": event.get("slot"), "posts": fanned})
         gauge("SlotPostsFannedOut", fanned)
         return {"posts": fanned}
@@ -42,6 +45,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("sweep", extra=found)
         gauge("SweepUnfiredPosts", found["queued"])
         gauge("SweepLeasesRecovered", found["recovered"])
+        gauge("SweepLeasesReindexed", found["reindexed"])
         return found
     logger.warning("unknown event", extra={"keys": sorted(event)})
     return {"ignored": True}
@@ -65,6 +69,6 @@ def deliver_batch(publisher: Publisher, records: list[dict[str, Any]]) -> list[d
     if len(records) <= 1:
         results = [one(r) for r in records]
     else:
-        with ThreadPoolExecutor(max_workers=min(len(records), 10)) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(records), BATCH_THREADS)) as pool:
             results = list(pool.map(one, records))
     return [r for r in results if r is not None]

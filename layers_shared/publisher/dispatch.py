@@ -10,19 +10,22 @@ token, and a follow-up, if any, is a delayed message: nobody waits in here.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, Callable
 
 from layers_shared import clock
 from layers_shared.models.entities import LastError, ScheduledPost
 from layers_shared.platforms.port import Delivery, Outcome
-from layers_shared.publisher import adapters, claim, messages, outcome as rules
+from layers_shared.publisher import adapters, messages, outcome as rules
 from layers_shared.publisher.queue import Outgoing, Queue
 from layers_shared.publisher.settings import Timings, timings as current_timings
 from layers_shared.secrets.vault import TokenVault
-from layers_shared.store import items, keys
-from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
+from layers_shared.store import account_status, items, keys, post_leases
+from layers_shared.store.table import Table, fault_kind
 
 log = logging.getLogger(__name__)
+# How long a throttled terminal write waits before it is tried again.
+FINISH_DELAY = 5
 
 
 class Publisher:
@@ -41,12 +44,14 @@ class Publisher:
         kind = body.get("kind")
         if kind == "publish" and isinstance(body.get("postId"), str) and isinstance(body.get("scheduledFor"), str):
             return self.publish(body["postId"], body["scheduledFor"])
-        if kind == "step" and body.get("action") in ("submit", "poll", "confirm"):
+        if kind == "step" and body.get("action") in ("submit", "poll", "confirm", "finish"):
             return self.step(str(body.get("postId")), str(body.get("token")), body["action"])
         if kind == "slot" and isinstance(body.get("slot"), str):
             from layers_shared.publisher import sweep
 
-            return f"fanned-out:{sweep.fan_out(self.table, self.queue, body['slot'], clock.now())}"
+            resume = body.get("resume") if isinstance(body.get("resume"), dict) else None
+            fanned = sweep.fan_out(self.table, self.queue, body["slot"], clock.now(), resume=resume)
+            return f"fanned-out:{fanned}"
         log.warning("ignoring a message the publisher does not know: %s", kind)
         return "ignored"
 
@@ -58,7 +63,7 @@ class Publisher:
         if post.scheduledFor > clock.to_storage(now):
             return "early"
         delivery = adapters.delivery_for(self.table, self.vault, post)
-        held = claim.claim(self.table, post_id, expected, now, self.timings.lease)
+        held = post_leases.claim(self.table, post_id, expected, now, self.timings.lease)
         if held is None:
             return "lost-claim"
         token, item = held
@@ -69,10 +74,12 @@ class Publisher:
         return self._record(item, token, outcome, delivery)
 
     def step(self, post_id: str, token: str, action: messages.Action) -> str:
-        held = claim.take_step(self.table, post_id, token, action, clock.now(), self.timings.lease)
+        held = post_leases.take_step(self.table, post_id, token, action, clock.now(), self.timings.lease)
         if held is None:
             return "stale"
         token, item = held
+        if action == "finish":
+            return self._write(item, token, rules.from_pending(item.get("pendingOutcome") or {}), clock.now())
         post = ScheduledPost.model_validate(item)
         delivery = adapters.delivery_for(self.table, self.vault, post, submitted=action != "submit")
         if isinstance(delivery, Outcome):
@@ -83,7 +90,7 @@ class Publisher:
         if late is not None:
             return self._record(item, token, late)
         if action == "submit":
-            started = claim.start_submit(self.table, post_id, token, clock.now())
+            started = post_leases.start_submit(self.table, post_id, token, clock.now())
             if started is None:
                 return "stale"
             item = started
@@ -105,8 +112,24 @@ class Publisher:
         if outcome.account_status:
             self._set_account_status(item["socialAccountId"], outcome.account_status)
         now = clock.now()
-        decision = rules.decide(item, outcome, now, self.timings)
-        if not rules.apply(self.table, item["id"], token, decision, now, self.timings, post=item):
+        return self._write(item, token, rules.decide(item, outcome, now, self.timings), now)
+
+    def _write(self, item: dict[str, Any], token: str, decision: rules.Decision, now: Any) -> str:
+        try:
+            written = rules.apply(self.table, item["id"], token, decision, now, self.timings, post=item)
+        except Exception as exc:
+            if not decision.terminal or fault_kind(exc) is None:
+                raise
+            # The platform answered and the terminal write (post, index entry and
+            # event together) was throttled or lost: keep the answer on the
+            # post's own item and write it later, never ask the platform again.
+            log.warning("terminal write failed (%s); kept as pendingOutcome", fault_kind(exc))
+            lease_until = now + timedelta(seconds=FINISH_DELAY + self.timings.lease)
+            if not post_leases.save_pending(self.table, item["id"], token, rules.pending(decision), lease_until, now):
+                return "stale"  # it was written after all (an answer lost), or someone else holds the post
+            self.queue.send([Outgoing(messages.step(item["id"], token, "finish"), FINISH_DELAY)])
+            return "wait:finish"
+        if not written:
             return "stale"
         if decision.next is not None:
             action, delay = decision.next
@@ -115,40 +138,10 @@ class Publisher:
         return decision.status or "?"
 
     def _set_account_status(self, account_id: str, status: str) -> None:
-        now = clock.now()
-        stamp = clock.to_storage(now)
         if status == "reauth_required":
-            self._needs_reauth(account_id, now)
-            return
-        try:
-            self.table.update(keys.social_account(account_id), "SET #s = :s, updatedAt = :now",
-                              names={"#s": "status"}, values={":s": status, ":now": stamp},
-                              condition="attribute_exists(PK)")
-        except ConditionFailed:
-            pass
-
-    def _needs_reauth(self, account_id: str, now: Any) -> None:
-        """The account turns reauth_required and social_account.needs_reauth is
-        raised in one transaction, only when it was not reauth_required already."""
-        from layers_shared.webhooks import outbox
-
-        account = self.table.get(keys.social_account(account_id), consistent=True)
-        if not account or account.get("status") == "reauth_required":
-            return
-        stamp = clock.to_storage(now)
-        change = f"{account_id}#needs_reauth#{stamp}"
-        data = {"socialAccountId": account_id, "projectId": account.get("projectId"),
-                "platform": account.get("platform"), "handle": account.get("handle")}
-        event = outbox.event(change, 0, "social_account.needs_reauth", data, account.get("projectId"), now)
-        try:
-            self.table.transact([
-                self.table.tx_update(keys.social_account(account_id), "SET #s = :s, updatedAt = :now",
-                                     names={"#s": "status"}, values={":s": "reauth_required", ":now": stamp},
-                                     condition="attribute_exists(PK) AND #s <> :s"),
-                outbox.tx_put(self.table, change, account["organizationId"], [event], now)])
-        except TransactionCanceled as exc:
-            if "ConditionalCheckFailed" not in exc.reasons:
-                raise
+            account_status.needs_reauth(self.table, account_id, clock.now())
+        else:
+            account_status.set_status(self.table, account_id, status, clock.now())
 
 
 def _call(fn: Callable[[], Outcome], keep: dict[str, Any] | None = None) -> Outcome:

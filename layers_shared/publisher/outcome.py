@@ -1,5 +1,5 @@
 """What an adapter's `Outcome` does to a post: a pure decision, then one
-conditional write (`claim.finish`).
+conditional write (`store.post_leases.record`).
 
 - published / draft / failed: terminal; the post leaves the work queue.
 - processing: remember the platform's state, read it again later (a delayed
@@ -26,9 +26,9 @@ from layers_shared import clock
 from layers_shared.domain.pacing import full_jitter
 from layers_shared.models.entities import LastError
 from layers_shared.platforms.port import Outcome
-from layers_shared.publisher import claim
 from layers_shared.publisher.messages import Action
 from layers_shared.publisher.settings import MAX_SQS_DELAY, Timings
+from layers_shared.store import post_leases
 from layers_shared.store.table import Table
 from layers_shared.webhooks import outbox
 
@@ -135,7 +135,7 @@ def _deferred(post: dict[str, Any], outcome: Outcome) -> Decision:
 
 def _window(post: dict[str, Any], timings: Timings) -> timedelta:
     """The platform's retry window plus what recoveries from our own faults cost
-    (`windowGrace`, added by `claim.recover`)."""
+    (`windowGrace`, added by `post_leases.recover`)."""
     return timedelta(seconds=timings.retry_window + float(post.get("windowGrace") or 0))
 
 
@@ -158,26 +158,24 @@ def apply(table: Table, post_id: str, token: str, decision: Decision, now: datet
 
     A terminal decision about `post` also puts its post.published / post.failed
     event, in the same transaction: a crash and redelivery around this write
-    finds a stale token and writes neither again."""
+    finds a stale token and writes neither again. A non-terminal one extends
+    the lease on the post's item only (no index write)."""
     sets = {**decision.set, "updatedAt": clock.to_storage(now)}
-    removes = list(decision.remove)
     if decision.next is not None:
-        lease_until = now + timedelta(seconds=decision.next[1] + timings.lease)
-        lease = claim.lease_attrs(post_id, lease_until)
-        sets.update({"leaseUntil": lease[":lease"], "GSI2SK": lease[":wqs"]})
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    parts = []
-    for i, (name, value) in enumerate(sets.items()):
-        names[f"#f{i}"], values[f":v{i}"] = name, value
-        parts.append(f"#f{i} = :v{i}")
-    expression = "SET " + ", ".join(parts)
-    if removes:
-        names.update({f"#r{i}": name for i, name in enumerate(removes)})
-        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+        sets["leaseUntil"] = clock.to_storage(now + timedelta(seconds=decision.next[1] + timings.lease))
     also = []
     if decision.terminal and post is not None:
         assert decision.status is not None
         event = outbox.terminal_event(post, decision.status, decision.set, now)
         also.append(outbox.tx_put(table, outbox.terminal_change(post_id), post["organizationId"], [event], now))
-    return claim.finish(table, post_id, token, expression, values, extra_names=names, also=also)
+    return post_leases.record(table, post_id, token, sets, list(decision.remove), also=also)
+
+
+def pending(decision: Decision) -> dict[str, Any]:
+    """A terminal decision as the post keeps it until it can be written."""
+    return {"status": decision.status, "set": decision.set, "remove": list(decision.remove)}
+
+
+def from_pending(stored: dict[str, Any]) -> Decision:
+    return Decision(stored.get("status"), dict(stored.get("set") or {}),
+                    list(stored.get("remove") or []) + ["pendingOutcome"])

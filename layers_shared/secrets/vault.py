@@ -7,6 +7,7 @@ logs or reprs (see `Credentials.__repr__`).
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 import json
 import os
 from typing import Protocol
@@ -34,6 +35,19 @@ def _from_json(text: str) -> Credentials:
                        expires_at=data.get("expiresAt"), platform_user_id=data.get("platformUserId"))
 
 
+# Decrypted credentials by (account, ciphertext), for the life of a warm
+# container: the item is still read on every step (so a rotated token is seen
+# at once: a new ciphertext is a new key here), KMS is asked once per token
+# version instead of once per step (docs/adr/0090). Bounded: a container sees
+# the accounts of its own batches only.
+_DECRYPTED: dict[tuple[str, str], Credentials] = {}
+_DECRYPTED_MAX = 5000
+
+
+def forget_decrypted() -> None:
+    _DECRYPTED.clear()
+
+
 class KmsTokenVault:
     def __init__(self, table: Table, key_id: str | None = None):
         self.table = table
@@ -49,9 +63,16 @@ class KmsTokenVault:
         item = self.table.get(keys.credentials(account_id))
         if not item:
             return None
+        cached = _DECRYPTED.get((account_id, item["ciphertext"]))
+        if cached is not None:
+            return replace(cached)  # a copy: a caller's change never reaches the cache
         plain = aws.client("kms").decrypt(CiphertextBlob=base64.b64decode(item["ciphertext"]),
                                           EncryptionContext={"socialAccountId": account_id})["Plaintext"]
-        return _from_json(plain.decode())
+        credentials = _from_json(plain.decode())
+        if len(_DECRYPTED) >= _DECRYPTED_MAX:
+            _DECRYPTED.pop(next(iter(_DECRYPTED)))  # the oldest entry
+        _DECRYPTED[(account_id, item["ciphertext"])] = credentials
+        return replace(credentials)
 
 
 class InMemoryTokenVault:

@@ -68,7 +68,8 @@ EXPECTED: dict[str, set[Grant]] = {
     "CancelPostFunction": IDEMPOTENT,
     "RejectContentFunction": IDEMPOTENT,
     "NotifyDeviceFunction": IDEMPOTENT | query("GSI1") | LINQ | BEDROCK,
-    "PublisherFunction": ddb("GetItem", "PutItem", "UpdateItem") | query("GSI2") | LINQ | TIKTOK_APP
+    # BatchGetItem: the sweeper reads the posts behind the keys-only work queue (docs/adr/0090).
+    "PublisherFunction": ddb("GetItem", "PutItem", "UpdateItem", "BatchGetItem") | query("GSI2") | LINQ | TIKTOK_APP
     | {(f"sqs:{a}", "PublishQueue", None)
        for a in ("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes")}
     | {("kms:Encrypt", "TokenKey", None), ("kms:Decrypt", "TokenKey", None)},

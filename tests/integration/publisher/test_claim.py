@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from layers_shared import clock
-from layers_shared.publisher import claim
+from layers_shared.store import post_leases as claim
 from tests.support import TIKTOK
 
 

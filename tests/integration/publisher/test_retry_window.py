@@ -32,7 +32,7 @@ def test_a_resubmit_recovered_after_the_ten_minute_window_fails_without_submitti
 
     later = now + timedelta(minutes=11)
     clock.set_now(later)
-    assert sweep.sweep(world.table, world.queue, later, publisher.timings) == {"queued": 0, "recovered": 1}
+    assert sweep.sweep(world.table, world.queue, later, publisher.timings) == {"queued": 0, "recovered": 1, "reindexed": 0}
     (step,) = world.queue.take()
     assert publisher.handle(step.body) == "failed"
     item = world.read(pid)

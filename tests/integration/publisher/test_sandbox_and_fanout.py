@@ -66,7 +66,7 @@ def test_sweeper_publishes_what_no_trigger_fired_and_recovers_expired_leases(wor
     clock.set_now(now)
     forgotten = world.post(TIKTOK, when=now - timedelta(minutes=2))
     found = sweep.sweep(world.table, world.queue, now, timings())
-    assert found == {"queued": 1, "recovered": 0}
+    assert found == {"queued": 1, "recovered": 0, "reindexed": 0}
     run(world, world.publisher())
     assert world.read(forgotten)["status"] == "published"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from layers_shared import clock
 from layers_shared.platforms.port import Outcome
-from layers_shared.publisher import claim, outcome as rules
+from layers_shared.publisher import outcome as rules
+from layers_shared.store import post_leases as claim
 from layers_shared.webhooks import outbox
 from tests.support import TIKTOK
 

@@ -1,25 +1,37 @@
-"""The conditional writes that make publishing at-most-once.
+"""The publisher's leases on posts: the conditional writes that make
+publishing at-most-once (the DynamoDB side; the publisher decides, this writes).
 
 Every write that moves a post forward names what it expects to find: the
 claim expects `queued` at the expected `scheduledFor` and no later than now;
 every later write expects `publishing` with the caller's `attemptToken`. Only
 one caller can hold a token, so only one can submit or finish a post.
+
+Where a post sits in the work queue (GSI2, keys only) is written by the claim,
+a recovery and a terminal write only. A lease extension (`take_step`, a
+non-terminal outcome) changes `leaseUntil`, which the index does not carry, so
+it writes nothing to the index: a post's index writes are constant however
+long it polls, and the write that records a platform's id after a submit
+touches the post's own item alone, the one write a hot index partition cannot
+throttle (docs/adr/0090). The sweeper moves an entry whose lease was extended
+(`reindex`) when it finds it.
 """
 from __future__ import annotations
 
 import re
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from layers_shared import clock
-from layers_shared.publisher.messages import Action
 from layers_shared.store import items, keys
 from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled
 
+Action = Literal["submit", "poll", "confirm", "finish"]
+
 NAMES = {"#s": "status", "#sf": "scheduledFor", "#tok": "attemptToken", "#lease": "leaseUntil",
          "#started": "submitStartedAt", "#next": "nextAction", "#att": "attempts", "#at": "attemptedAt",
-         "#upd": "updatedAt", "#wq": "GSI2PK", "#wqs": "GSI2SK", "#grace": "windowGrace"}
+         "#upd": "updatedAt", "#wq": "GSI2PK", "#wqs": "GSI2SK", "#grace": "windowGrace",
+         "#pending": "pendingOutcome"}
 # The retry window is the platform's time: what waiting out a dead worker's
 # lease before a confirm costs is added back, up to this much in all, so a
 # post is never resubmitted more than retry_window + MAX_GRACE after its first
@@ -72,13 +84,13 @@ def claim(table: Table, post_id: str, expected_scheduled_for: str, now: datetime
 def take_step(table: Table, post_id: str, token: str, action: Action, now: datetime,
               lease: float) -> tuple[str, dict[str, Any]] | None:
     """Exchange the token a message carries for a fresh one (duplicates of the
-    message then find a stale token and do nothing) and extend the lease."""
+    message then find a stale token and do nothing) and extend the lease
+    (the item only: the index entry stays where it is)."""
     fresh, stamp = new_token(), clock.to_storage(now)
-    expression = "SET #tok = :fresh, #lease = :lease, #upd = :now, #wqs = :wqs"
+    expression = "SET #tok = :fresh, #lease = :lease, #upd = :now"
     condition = "#s = :publishing AND #tok = :tok AND #next = :action"
     values = {":publishing": "publishing", ":tok": token, ":fresh": fresh, ":action": action, ":now": stamp,
-              **lease_attrs(post_id, now + timedelta(seconds=lease))}
-    values.pop(":wq")
+              ":lease": clock.to_storage(now + timedelta(seconds=lease))}
     item = _update(table, post_id, expression, condition, values)
     return (fresh, item) if item is not None else None
 
@@ -95,24 +107,31 @@ def start_submit(table: Table, post_id: str, token: str, now: datetime) -> dict[
 
 def recover(table: Table, item: dict[str, Any], now: datetime, lease: float) -> tuple[str, Action] | None:
     """Take over a post whose lease ran out (its worker died or its message was
-    lost). A submit that had started is only ever confirmed."""
+    lost). A submit that had started is only ever confirmed; an outcome that
+    was decided but not written (`pendingOutcome`) is only ever written."""
     post_id, old = item["id"], item.get("attemptToken")
     if not old:
         return None
-    action: Action = "confirm" if item.get("submitStartedAt") else item.get("nextAction") or "confirm"
+    action: Action
+    if item.get("pendingOutcome"):
+        action = "finish"
+    elif item.get("submitStartedAt"):
+        action = "confirm"
+    else:
+        action = item.get("nextAction") or "confirm"
     fresh, stamp = new_token(), clock.to_storage(now)
     expression = ("SET #tok = :fresh, #next = :action, #lease = :lease, #upd = :now, #wqs = :wqs, "
                   "#grace = :grace")
     condition = "#s = :publishing AND #tok = :tok AND #lease <= :now"
     values = {":publishing": "publishing", ":tok": old, ":fresh": fresh, ":action": action, ":now": stamp,
-              ":grace": _grace_after_recovery(item, now, lease) if item.get("submitStartedAt")
+              ":grace": grace_after_recovery(item, now, lease) if item.get("submitStartedAt")
               else int(item.get("windowGrace") or 0),
               **lease_attrs(post_id, now + timedelta(seconds=lease))}
     values.pop(":wq")
     return (fresh, action) if _update(table, post_id, expression, condition, values) is not None else None
 
 
-def _grace_after_recovery(item: dict[str, Any], now: datetime, lease: float) -> int:
+def grace_after_recovery(item: dict[str, Any], now: datetime, lease: float) -> int:
     """A submit was in flight when its worker vanished: the at-most-once rule
     forbids doing anything but wait out the lease and then read. That wait
     (the lease and the sweep's lag) is ours, not the platform's, so it goes
@@ -122,10 +141,52 @@ def _grace_after_recovery(item: dict[str, Any], now: datetime, lease: float) -> 
     return int(min(MAX_GRACE, float(item.get("windowGrace") or 0) + lost))
 
 
-def finish(table: Table, post_id: str, token: str, expression: str, values: dict[str, Any],
-           extra_names: dict[str, str] | None = None, also: list[dict[str, Any]] | None = None) -> bool:
+def reindex(table: Table, post_id: str, indexed: str, now: datetime) -> bool:
+    """Move a work-queue entry whose lease was extended to the lease's end
+    (the sweeper found it at the old one). Conditional on the entry not having
+    moved and the lease still running: otherwise a recovery is what is due."""
+    expression = "SET #wqs = :wqs"
+    condition = "#s = :publishing AND #wqs = :old AND #lease > :now"
+    item = table.get(keys.scheduled_post(post_id), consistent=True)
+    if not item or not item.get("leaseUntil"):
+        return False
+    values = {":publishing": "publishing", ":old": indexed, ":now": clock.to_storage(now),
+              ":wqs": f"{item['leaseUntil']}#{post_id}"}
+    return _update(table, post_id, expression, condition, values) is not None
+
+
+def record(table: Table, post_id: str, token: str, sets: dict[str, Any], removes: list[str],
+           also: list[dict[str, Any]] | None = None) -> bool:
     """Apply an outcome, only while the caller still holds the post; with
     `also` (a webhook event), one transaction: both or neither."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parts = []
+    for i, (name, value) in enumerate(sets.items()):
+        names[f"#f{i}"], values[f":v{i}"] = name, value
+        parts.append(f"#f{i} = :v{i}")
+    expression = "SET " + ", ".join(parts)
+    if removes:
+        names.update({f"#r{i}": name for i, name in enumerate(removes)})
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+    return finish(table, post_id, token, expression, values, extra_names=names, also=also)
+
+
+def save_pending(table: Table, post_id: str, token: str, pending: dict[str, Any], lease_until: datetime,
+                 now: datetime) -> bool:
+    """The outcome's write could not be made (throttled): keep what the
+    platform answered on the post's own item (no index, no other item) so a
+    later `finish` writes it without asking the platform again."""
+    expression = "SET #pending = :pending, #next = :finish, #lease = :lease, #upd = :now"
+    values = {":pending": pending, ":finish": "finish", ":lease": clock.to_storage(lease_until),
+              ":now": clock.to_storage(now)}
+    return finish(table, post_id, token, expression, values)
+
+
+def finish(table: Table, post_id: str, token: str, expression: str, values: dict[str, Any],
+           extra_names: dict[str, str] | None = None, also: list[dict[str, Any]] | None = None) -> bool:
+    """A conditional write while the caller still holds the post; with `also`,
+    one transaction: both or neither."""
     condition = "#s = :publishing AND #tok = :tok"
     names = {**_names(expression + " " + condition), **(extra_names or {})}
     values = {**values, ":publishing": "publishing", ":tok": token}
