@@ -6,16 +6,28 @@ Exactly three messages, nothing else (decisions.md): the media, the caption
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from layers_shared.messaging.port import Message, Part
-from layers_shared.models.entities import Container
+
+if TYPE_CHECKING:  # annotations only: the send-record store imports these rules without building entities
+    from layers_shared.domain.ports import SendRecord
+    from layers_shared.models.entities import Container
 
 MESSAGE_COUNT = 3
 MEDIA, CAPTION, INSTRUCTIONS = 1, 2, 3
 MAX_TEXT = 10_000  # Linq's limit for one text part
+
+# The send record (ports.SendRecords): whoever works on it holds a lease longer
+# than the function may run (29 s), so two invocations never send for it at once.
+LEASE_SECONDS = 60
+SENDING, SENT = "sending", "sent"
+# Why a request stopped; a retry with the same Idempotency-Key continues from the record.
+REJECTED, UNCONFIRMED, UNAVAILABLE, INTERRUPTED = "rejected", "unconfirmed", "unavailable", "interrupted"
+MAX_PROVIDER_ERROR = 1000  # of the provider's text kept on the record
 NO_CAPTION = "No caption was written for this post."
 FIRST_COMMENT_LABEL = "First comment (post it under your post once it is live):"
 
@@ -60,6 +72,14 @@ def message_of(planned: list[list[dict[str, str]]], index: int, record_id: str) 
     return Message(parts, provider_key(record_id, index))
 
 
+def request_scope(key_id: str, idempotency_key: str | None, request_id: str) -> str:
+    """Same API key + same Idempotency-Key -> the same send record; without a key
+    every request is its own (the partner asked for a second text)."""
+    if idempotency_key is None:
+        return f"req-{request_id}"
+    return "idem-" + hashlib.sha256(f"{key_id}\n{idempotency_key}".encode()).hexdigest()[:40]
+
+
 def provider_key(record_id: str, index: int) -> str:
     """Stable per (send record, message): a retry of the same request reuses it,
     so the provider's own duplicate guard sees the same key."""
@@ -74,16 +94,15 @@ class Progress:
     chat_id: str | None
 
     @classmethod
-    def of(cls, record: dict[str, Any], *, resumed: bool = True) -> "Progress":
+    def of(cls, record: SendRecord, *, resumed: bool = True) -> "Progress":
         """`resumed`: the record was written by an earlier invocation. Then the
         message it was attempting (or could not confirm) may be at the provider
         although the record never heard back: the process may have died, or
         its lease run out, between the send and the update."""
-        accepted = {i: str(record[f"message{i}"]) for i in range(1, MESSAGE_COUNT + 1)
-                    if record.get(f"message{i}") is not None}
-        in_flight = [int(record[name]) for name in ("unconfirmedMessage", "attempting") if record.get(name)]
+        accepted = {i: record.messages[i] for i in range(1, MESSAGE_COUNT + 1) if i in record.messages}
+        in_flight = [i for i in (record.unconfirmed, record.attempting) if i]
         unconfirmed = next((i for i in in_flight if i not in accepted), None) if resumed else None
-        return cls(accepted, unconfirmed, record.get("chatId") or None)
+        return cls(accepted, unconfirmed, record.chat_id or None)
 
     def remaining(self) -> list[int]:
         """Messages still to send, in order; never one before an earlier one was accepted."""

@@ -242,3 +242,98 @@ class SandboxRecords(Protocol):
 
 class MusicCatalog(Protocol):
     def most_used_first(self) -> list[MusicTrack]: ...
+
+
+if TYPE_CHECKING:
+    from layers_shared.models.entities import User
+
+
+class Users(Protocol):
+    def get(self, user_id: str) -> User | None: ...
+
+
+# -- the device handoff (services/notify.py; docs/adr/0051, 0056) ---------------------
+
+
+@dataclass(frozen=True)
+class HandoffKey:
+    """Which send record: one per (organization, container, phone, request scope),
+    the scope being `handoff.request_scope` (the same API key and Idempotency-Key,
+    the same record)."""
+
+    organization_id: str
+    container_id: str
+    phone: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class NewSendRecord:
+    """What a request knows before its first send. `position` (the stored chat's
+    newest message id) goes in the write that names message 1 as attempted, so a
+    record that may have a message in an existing chat always has one."""
+
+    id: str
+    provider: str
+    api_key_id: str
+    plan: list[list[dict[str, str]]]  # handoff.plan: a retry sends what the first attempt planned
+    position: tuple[str, str] | None = None  # (chat id, its newest message id)
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """A send record as stored. `attempting` names the message that may be on its
+    way to the provider (written before the send); `unconfirmed` one that a holder
+    could not confirm. Either means: read it back before sending it."""
+
+    id: str
+    status: str  # handoff.SENDING, SENT, or why the last holder stopped
+    plan: list[list[dict[str, str]]]
+    messages: dict[int, str]  # accepted message index -> provider message id
+    chat_id: str | None
+    attempting: int | None
+    unconfirmed: int | None
+    position: tuple[str, str] | None  # (chat id, its newest message before this request's first send into it)
+    first_attempt_at: str | None  # storage instant; bounds read-backs that have no position
+    holder: str | None  # the lease token of whoever works on it (None once sent or stopped)
+    provider_error: str | None = None
+
+
+class SendRecords(Protocol):
+    """The device handoff's send records, and the chat id kept per (provider,
+    organization, phone). Every write but `open` and `remember_chat` is guarded by
+    the caller's lease token: StaleWrite when another invocation holds the record."""
+
+    def open(self, key: HandoffKey, new: NewSendRecord, token: str) -> tuple[SendRecord, bool]:
+        """(record, created). Creates it, held by `token` and attempting message 1, or
+        takes over an unfinished one that nobody holds (stopped, or its lease ran out)
+        with all its progress. A sent record is returned as it is, for the caller to
+        answer from. StaleWrite while another holder's lease lives."""
+        ...
+
+    def get(self, key: HandoffKey) -> SendRecord | None:
+        """The record as a retry would read it (consistent)."""
+        ...
+
+    def accepted(self, key: HandoffKey, token: str, index: int, message_id: str, *,
+                 chat_id: str | None = None, last: bool = False) -> None:
+        """Message `index` was accepted and, in the same write, the next one is named as
+        attempted; the last one finishes the record (sent, nobody holds it)."""
+        ...
+
+    def stopped(self, key: HandoffKey, token: str, status: str, *, provider_error: str | None = None,
+                unconfirmed: int | None = None, chat_id: str | None = None) -> None:
+        """The request stops here: the record says why and is let go, for a retry to continue."""
+        ...
+
+    def mark_position(self, key: HandoffKey, token: str, chat_id: str, marker: str) -> None:
+        """The chat's newest message before this request's first send into it."""
+        ...
+
+    def stored_chat(self, provider: str, organization_id: str, phone: str) -> str | None: ...
+
+    def remember_chat(self, provider: str, organization_id: str, phone: str, chat_id: str,
+                      replaces: str | None = None) -> str:
+        """Keep the phone's chat; the id that ends up kept is returned. The first writer
+        wins (a race of two first sends); `replaces` swaps a chat the provider no longer knows."""
+        ...

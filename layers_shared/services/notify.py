@@ -1,9 +1,11 @@
 """notify-device: text a completed container's media, caption and posting
 instructions to a phone, at most once per request.
 
-Checks, in order (docs/adr/0050): body (422) -> container (404) -> status
-(409 CONTENT_NOT_READY) -> phone (422 PHONE_REQUIRED / OWNER_PHONE_UNVERIFIED)
--> media (422 NO_MEDIA) -> provider configured (503) -> send.
+Checks, in order (docs/adr/0050): body (`parse_body`) -> container (NotFound)
+-> status (Conflict CONTENT_NOT_READY, ContentRejected) -> phone
+(ValidationFailed PHONE_REQUIRED / OWNER_PHONE_UNVERIFIED) -> media
+(ValidationFailed NO_MEDIA) -> provider configured (ProviderFailed, unavailable)
+-> send.
 
 No double text (docs/adr/0051, 0056): a send record is written before the
 first provider call and updated after each accepted message, naming the next
@@ -20,24 +22,28 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
-from layers_shared import errors
-from layers_shared.auth import Principal
+from layers_shared import clock
 from layers_shared.domain import handoff, phone as phones
+from layers_shared.domain.errors import (
+    Conflict, ContentRejected, DomainError, IdempotencyInProgress, ProviderFailed, ValidationFailed, issue,
+)
 from layers_shared.domain.handoff import MEDIA, Progress
-from layers_shared.http import validation
-from layers_shared.http.api import Request, Response
-from layers_shared.messaging import select
+from layers_shared.domain.model_checks import validate
+from layers_shared.domain.ports import (
+    AccountListQuery, Accounts, Containers, HandoffKey, NewSendRecord, SendRecords, StaleWrite, Users,
+)
+from layers_shared.instructions.port import InstructionsWriter
 from layers_shared.messaging.port import (
     Message, MessagingPort, ProviderRejected, ProviderUnavailable, SendOutcomeUnknown,
 )
+from layers_shared.messaging.select import Messenger
 from layers_shared.models.entities import Container
 from layers_shared.models.requests import NotifyDeviceBody
-from layers_shared.services import send_record as records
-from layers_shared.store import keys, repo
-from layers_shared.store.table import Table
+from layers_shared.services import queries
 
 log = logging.getLogger(__name__)
 
@@ -47,67 +53,95 @@ UNKNOWN_IDS = frozenset({"accepted", "confirmed-by-read"})
 UNCONFIRMED_ERROR = ("The SMS provider did not answer and the message could not be confirmed by reading the "
                      "chat back; it was not resent.")
 
-
-def notify_device(req: Request) -> Response:
-    body = parse_body(req.json_body())
-    principal = req.principal
-    container = repo.container_of(req.table, req.principal.organization_id, req.path_id("containerId", "cnt"),
-                                  req.path["containerId"])
-    if container.status != "completed":
-        raise errors.conflict("CONTENT_NOT_READY",
-                              f"Content container {container.id} is '{container.status}', not 'completed'; "
-                              "wait for generation to finish.",
-                              containerId=container.id, status=container.status)
-    if container.approvalStatus == "rejected":
-        # Texting it would hand a creator content the approval gate refused
-        # (docs/adr/0055); pending content may go out for review.
-        raise errors.content_rejected(container.id)
-    phone = resolve_phone(req.table, principal, body.phoneNumber)
-    if not container.media:
-        raise errors.validation([errors.issue("containerId", "no_media", "the content container has no media")],
-                                f"Content container {container.id} has no media to send.", reason="NO_MEDIA")
-    messenger = select.messenger_for(principal, req.table, container_id=container.id, phone=phone)
-    if messenger is None:
-        raise errors.platform_error(503, "SMS_PROVIDER_UNAVAILABLE",
-                                    "The SMS provider is not configured for this deployment; retry later.")
-    scope = records.request_scope(principal.key_id, req.headers.get("idempotency-key"), req.request_id)
-    return DeviceHandoff(req.table, principal, container, phone, messenger, scope).run()
+PLATFORMS_READ = 100  # a project's accounts read to tell one platform from both: one page is plenty
 
 
-def parse_body(data: Any) -> NotifyDeviceBody:
-    body, problems = validation.validate(NotifyDeviceBody, data)
+@dataclass(frozen=True)
+class NotifyDevice:
+    content: queries.ById
+    phone: str | None  # `parse_body`: an E.164 number, or None for the API key owner's verified phone
+    key_id: str
+    owner_user_id: str | None  # the API key's owner
+    scope: str  # handoff.request_scope: which send record a retry continues
+
+
+@dataclass(frozen=True)
+class Sent:
+    """All three messages were accepted (now, or by an earlier try of the same request)."""
+
+    container_id: str
+    phone: str
+    chat_id: str
+    media_count: int
+
+
+# (container id, phone) -> who carries the texts for this request, None when no SMS provider is configured.
+MessengerFor = Callable[[str, str], Messenger | None]
+
+
+@dataclass(frozen=True)
+class Ports:
+    containers: Containers
+    users: Users
+    accounts: Accounts
+    send_records: SendRecords
+    instructions: InstructionsWriter
+    messenger: MessengerFor
+
+
+def parse_body(data: Any) -> str | None:
+    """The explicit `phoneNumber`, or None (the key owner's)."""
+    body, problems = validate(NotifyDeviceBody, data)
     if body is not None:
         why = phones.format_issue(body.phoneNumber)
         if why:
-            problems = [errors.issue("phoneNumber", "invalid_format", why)]
+            problems = [issue("phoneNumber", "invalid_format", why)]
     if problems or body is None:
-        raise errors.validation(problems)
-    return body
+        raise ValidationFailed(problems)
+    return body.phoneNumber
 
 
-def resolve_phone(table: Table, principal: Principal, explicit: str | None) -> str:
-    owner = repo.user(table, principal.owner_user_id) if explicit is None else None
-    found = phones.resolve(explicit, owner, principal.organization_id)
+def notify_device(ports: Ports, command: NotifyDevice) -> Sent:
+    container = queries.get_content(ports.containers, command.content)
+    if container.status != "completed":
+        raise Conflict("CONTENT_NOT_READY",
+                       f"Content container {container.id} is '{container.status}', not 'completed'; "
+                       "wait for generation to finish.",
+                       containerId=container.id, status=container.status)
+    if container.approvalStatus == "rejected":
+        # Texting it would hand a creator content the approval gate refused
+        # (docs/adr/0055); pending content may go out for review.
+        raise ContentRejected(container.id)
+    phone = resolve_phone(ports.users, command)
+    if not container.media:
+        raise ValidationFailed([issue("containerId", "no_media", "the content container has no media")],
+                               f"Content container {container.id} has no media to send.", reason="NO_MEDIA")
+    messenger = ports.messenger(container.id, phone)
+    if messenger is None:
+        raise ProviderFailed("SMS_PROVIDER_UNAVAILABLE",
+                             "The SMS provider is not configured for this deployment; retry later.", unavailable=True)
+    key = HandoffKey(command.content.organization_id, container.id, phone, command.scope)
+    return DeviceHandoff(ports, key, command.key_id, container, messenger).run()
+
+
+def resolve_phone(users: Users, command: NotifyDevice) -> str:
+    explicit, owner_id = command.phone, command.owner_user_id
+    owner = users.get(owner_id) if explicit is None and owner_id else None
+    found = phones.resolve(explicit, owner, command.content.organization_id)
     if isinstance(found, phones.Unresolved):
         code = "required" if found.reason == phones.PHONE_REQUIRED else "unverified"
-        raise errors.validation([errors.issue("phoneNumber", code, found.message)], found.message,
-                                reason=found.reason)
+        raise ValidationFailed([issue("phoneNumber", code, found.message)], found.message, reason=found.reason)
     return found.phone
 
 
-def project_platforms(table: Table, project_id: str) -> list[str]:
-    """Platforms of the project's social accounts (one page is plenty to tell one from both)."""
-    found, _ = table.query("GSI1", "GSI1PK", keys.project_accounts(project_id), limit=100)
-    return [str(item.get("platform")) for item in found if item.get("type") == "SA"]
+def instructions_for(ports: Ports, container: Container) -> str:
+    from layers_shared.instructions import TemplateWriter
 
-
-def instructions_for(table: Table, container: Container) -> str:
-    from layers_shared.instructions import TemplateWriter, writer_from_env
-
-    platform = handoff.instructions_platform(project_platforms(table, container.projectId))
+    accounts = ports.accounts.list_for_project(AccountListQuery(container.projectId, (), (), PLATFORMS_READ))
+    platform = handoff.instructions_platform(a.platform for a in accounts.accounts)
     args = (platform, container.mediaType, container.caption, container.firstComment, len(container.media))
     try:
-        return writer_from_env().write(*args)
+        return ports.instructions.write(*args)
     except Exception as exc:  # an optional nicety never fails the handoff
         log.warning("instructions writer failed, using the template: %s", type(exc).__name__)
         return TemplateWriter().write(*args)
@@ -117,49 +151,47 @@ class DeviceHandoff:
     """One request's three messages, driven by its send record (not a publisher
     `platforms.port.Delivery`: that one carries a post to a platform)."""
 
-    def __init__(self, table: Table, principal: Principal, container: Container, phone: str,
-                 messenger: select.Messenger, scope: str):
-        self.table = table
-        self.principal = principal
+    def __init__(self, ports: Ports, key: HandoffKey, key_id: str, container: Container, messenger: Messenger):
+        self.ports = ports
+        self.records = ports.send_records
+        self.key = key
+        self.key_id = key_id
         self.container = container
-        self.phone = phone
+        self.phone = key.phone
         self.port: MessagingPort = messenger.port
         self.provider = messenger.provider
-        self.key = records.record_key(principal.organization_id, container.id, phone, scope)
         self.token = secrets.token_hex(16)
         self._replaces: str | None = None  # a stored chat id the provider no longer knows
         self._not_before: datetime | None = None  # bounds read-backs that have no position in a chat
         self._position: tuple[str, str] | None = None  # (chat id, its newest message before our first send)
         self._ids: dict[int, str] = {}  # accepted message index -> provider id
 
-    def run(self) -> Response:
-        planned = handoff.plan(self.container, instructions_for(self.table, self.container))
-        stored = records.stored_chat(self.table, self.provider, self.principal.organization_id, self.phone)
-        fresh: dict[str, Any] = {
-            "id": str(uuid.uuid4()), "organizationId": self.principal.organization_id,
-            "containerId": self.container.id, "phoneNumber": self.phone, "provider": self.provider,
-            "apiKeyId": self.principal.key_id, "plan": planned,
-        }
-        if stored:
-            # The chat's position goes in the write that records the first attempt, so
-            # a record that names an attempt into an existing chat always has one. It
-            # is only used if that put creates the record (a retry keeps its own).
-            fresh.update(markerChatId=stored, chatMarker=self._latest(stored))
-        record, created = records.open_record(self.table, self.key, fresh, self.token)
+    def run(self) -> Sent:
+        planned = handoff.plan(self.container, instructions_for(self.ports, self.container))
+        stored = self.records.stored_chat(self.provider, self.key.organization_id, self.phone)
+        # The chat's position goes in the write that records the first attempt, so
+        # a record that names an attempt into an existing chat always has one. It
+        # is only used if that put creates the record (a retry keeps its own).
+        fresh = NewSendRecord(str(uuid.uuid4()), self.provider, self.key_id, planned,
+                              (stored, self._latest(stored)) if stored else None)
+        try:
+            record, created = self.records.open(self.key, fresh, self.token)
+        except StaleWrite:
+            raise IdempotencyInProgress() from None  # another invocation is sending for this request
         progress = Progress.of(record, resumed=not created)
-        self._not_before = records.first_attempt(record)
-        self._position = records.position(record)
+        self._not_before = clock.from_storage(record.first_attempt_at)
+        self._position = record.position
         self._ids = dict(progress.accepted)
-        if record.get("status") == records.SENT:
+        if record.status == handoff.SENT:
             return self._sent(progress.chat_id or "")
         try:
-            chat_id = self._send_remaining(record["id"], record.get("plan") or planned, progress, stored)
-        except errors.ApiError:
+            chat_id = self._send_remaining(record.id, record.plan or planned, progress, stored)
+        except DomainError:
             raise
         except BaseException:
             # A bug or a crash mid-way: free the record at once so a retry continues
             # from what was accepted (instead of waiting for the lease to expire).
-            records.mark_failed(self.table, self.key, self.token, "interrupted")
+            self._stop(handoff.INTERRUPTED)
             raise
         return self._sent(chat_id)
 
@@ -211,22 +243,18 @@ class DeviceHandoff:
                 chat_id = self._new_chat(sent.chat_id)
                 found = (chat_id, sent.message_ids[0] if sent.message_ids else "accepted")
         except ProviderRejected as exc:
-            records.mark_failed(self.table, self.key, self.token, records.REJECTED, provider_error=exc.message,
-                                chat_id=None if creating else chat_id)
-            raise errors.platform_error(502, "PROVIDER_REJECTED",
-                                        f"The SMS provider rejected message {index} of 3: {exc.message}",
-                                        providerError=exc.message, acceptedMessages=index - 1) from None
+            self._stop(handoff.REJECTED, provider_error=exc.message, chat_id=None if creating else chat_id)
+            raise ProviderFailed("PROVIDER_REJECTED", f"The SMS provider rejected message {index} of 3: {exc.message}",
+                                 unavailable=False, providerError=exc.message, acceptedMessages=index - 1) from None
         except SendOutcomeUnknown:
             read = self._read_back(index, chat_id, message, creating=creating)
             if not read:
                 self._fail_unconfirmed(index, chat_id)
             found = read  # type: ignore[assignment]
         except ProviderUnavailable:
-            records.mark_failed(self.table, self.key, self.token, records.UNAVAILABLE,
-                                provider_error="provider unavailable", chat_id=chat_id)
-            raise errors.platform_error(503, "SMS_PROVIDER_UNAVAILABLE",
-                                        "The SMS provider is unavailable; retry later with the same "
-                                        "Idempotency-Key to send the rest.") from None
+            self._stop(handoff.UNAVAILABLE, provider_error="provider unavailable", chat_id=chat_id)
+            raise ProviderFailed("SMS_PROVIDER_UNAVAILABLE", "The SMS provider is unavailable; retry later with the "
+                                 "same Idempotency-Key to send the rest.", unavailable=True) from None
         return self._accepted(index, found, chat_id, last)  # type: ignore[arg-type]
 
     def _accepted(self, index: int, found: tuple[str, str], chat_id: str | None, last: bool) -> str:
@@ -235,13 +263,16 @@ class DeviceHandoff:
             chat_id = self._new_chat(found_chat)
         chat_id = chat_id or found_chat
         self._ids[index] = message_id or "accepted"
-        records.mark_accepted(self.table, self.key, self.token, index, message_id or "accepted",
-                              chat_id=chat_id if index == MEDIA else None, last=last)
+        try:
+            self.records.accepted(self.key, self.token, index, message_id or "accepted",
+                                  chat_id=chat_id if index == MEDIA else None, last=last)
+        except StaleWrite:
+            raise IdempotencyInProgress() from None  # our lease ran out and another invocation took over: stop
         return chat_id
 
     def _new_chat(self, chat_id: str) -> str:
-        records.remember_chat(self.table, self.provider, self.principal.organization_id, self.phone, chat_id,
-                              replaces=self._replaces)
+        self.records.remember_chat(self.provider, self.key.organization_id, self.phone, chat_id,
+                                   replaces=self._replaces)
         return chat_id  # this request's messages stay in the chat its first message went to
 
     def _after(self, index: int, chat_id: str) -> str | None:
@@ -259,12 +290,11 @@ class DeviceHandoff:
         try:
             return self.port.latest_message(chat_id)
         except ProviderRejected as exc:
-            raise errors.platform_error(502, "PROVIDER_REJECTED",
-                                        f"The SMS provider rejected message 1 of 3: {exc.message}",
-                                        providerError=exc.message, acceptedMessages=0) from None
+            raise ProviderFailed("PROVIDER_REJECTED", f"The SMS provider rejected message 1 of 3: {exc.message}",
+                                 unavailable=False, providerError=exc.message, acceptedMessages=0) from None
         except ProviderUnavailable:
-            raise errors.platform_error(503, "SMS_PROVIDER_UNAVAILABLE",
-                                        "The SMS provider is unavailable; retry later.") from None
+            raise ProviderFailed("SMS_PROVIDER_UNAVAILABLE", "The SMS provider is unavailable; retry later.",
+                                 unavailable=True) from None
 
     def _take_position(self, chat_id: str) -> str:
         """A send into a chat the record has no position in (a chat stored since
@@ -272,7 +302,10 @@ class DeviceHandoff:
         read and record one first. Nothing of this message can be there yet (a
         maybe-sent one was read back before), so what matches after it is ours."""
         marker = self.port.latest_message(chat_id)
-        records.mark_position(self.table, self.key, self.token, chat_id, marker)
+        try:
+            self.records.mark_position(self.key, self.token, chat_id, marker)
+        except StaleWrite:
+            raise IdempotencyInProgress() from None
         self._position = (chat_id, marker)
         return marker
 
@@ -298,18 +331,21 @@ class DeviceHandoff:
             return None
 
     def _fail_unconfirmed(self, index: int, chat_id: str | None) -> None:
-        records.mark_failed(self.table, self.key, self.token, records.UNCONFIRMED, provider_error=UNCONFIRMED_ERROR,
-                            unconfirmed=index, chat_id=chat_id)
-        raise errors.platform_error(502, "PROVIDER_REJECTED",
-                                    f"Message {index} of 3 could not be confirmed with the SMS provider.",
-                                    providerError=UNCONFIRMED_ERROR, acceptedMessages=index - 1)
+        self._stop(handoff.UNCONFIRMED, provider_error=UNCONFIRMED_ERROR, unconfirmed=index, chat_id=chat_id)
+        raise ProviderFailed("PROVIDER_REJECTED", f"Message {index} of 3 could not be confirmed with the SMS provider.",
+                             unavailable=False, providerError=UNCONFIRMED_ERROR, acceptedMessages=index - 1)
 
-    def _sent(self, chat_id: str) -> Response:
-        return Response(200, {
-            "containerId": self.container.id,
-            "deliveryStatus": "sent",
-            "phoneNumberLast4": phones.last4(self.phone),
-            "providerChatId": chat_id,
-            "mediaCount": len(self.container.media),
-        })
+    def _stop(self, status: str, *, provider_error: str | None = None, unconfirmed: int | None = None,
+              chat_id: str | None = None) -> None:
+        """The request stops here; the record says why and is let go, so a retry with
+        the same Idempotency-Key continues from it."""
+        try:
+            self.records.stopped(self.key, self.token, status,
+                                 provider_error=None if provider_error is None
+                                 else provider_error[:handoff.MAX_PROVIDER_ERROR],
+                                 unconfirmed=unconfirmed, chat_id=chat_id)
+        except StaleWrite:
+            pass  # another invocation took over; what it writes wins
 
+    def _sent(self, chat_id: str) -> Sent:
+        return Sent(self.container.id, self.phone, chat_id, len(self.container.media))

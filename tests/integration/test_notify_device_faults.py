@@ -10,7 +10,9 @@ import pytest
 
 from layers_shared import clock
 from layers_shared.auth import parse_key
-from layers_shared.services import send_record as records
+from layers_shared.domain import handoff
+from layers_shared.domain.ports import HandoffKey
+from layers_shared.store import send_records
 from tests.fakes.linq import LIST_MESSAGES, SEND, FakeLinq
 from tests.integration.test_notify_device import fresh_phone, notify
 from tests.integration.test_notify_device_linq import _point_at
@@ -30,7 +32,7 @@ def linq(monkeypatch):
 
 def record_key(phone: str, idem: str) -> dict[str, str]:
     key_id = parse_key(LIVE_KEY).key_id  # type: ignore[union-attr]
-    return records.record_key(ORG, VIDEO, phone, records.request_scope(key_id, idem, "unused"))
+    return send_records.record_key(HandoffKey(ORG, VIDEO, phone, handoff.request_scope(key_id, idem, "unused")))
 
 
 def as_a_killed_process_left_it(stack, key: dict[str, str]) -> None:
@@ -38,7 +40,7 @@ def as_a_killed_process_left_it(stack, key: dict[str, str]) -> None:
     nothing after it (no failure status, no error) and its lease just runs out."""
     expired = clock.epoch_seconds(clock.now()) - 1
     stack.table.update(key, "SET #st = :sending, leaseUntil = :gone REMOVE unconfirmedMessage, providerError",
-                       names={"#st": "status"}, values={":sending": records.SENDING, ":gone": expired})
+                       names={"#st": "status"}, values={":sending": handoff.SENDING, ":gone": expired})
 
 
 def kinds(fake: FakeLinq, chat_id: str) -> list[str]:

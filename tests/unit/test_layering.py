@@ -6,11 +6,8 @@
 - DynamoDB expressions (keys, conditions, updates) appear only under
   `layers_shared/store/`, behind the storage ports.
 
-Each check runs twice. The `KNOWN_*` lists name the modules not migrated yet:
-a module that gets worse, or a new module that breaks the rule, fails at once,
-and so does a migrated module still listed (take it off the list). The
-strict-xfail tests state the goal: they pass, and so fail as XPASS, the day the
-lists are empty; then delete the lists and the xfail marks.
+Both rules hold everywhere now: one test each, and a module that breaks
+either fails at once.
 """
 from __future__ import annotations
 
@@ -19,24 +16,13 @@ import re
 from functools import cache
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "layers_shared"
 HTTP_FREE = ("services", "domain", "store", "publisher")
 
-KNOWN_HTTP_IMPORTS = {
-    # use cases that still take the HTTP Request / return Response
-    "services/notify.py",
-}
-
 # Condition, update and key-condition vocabulary of DynamoDB expressions.
 EXPRESSION = re.compile(r"attribute_not_exists|attribute_exists|\bSET |\bREMOVE |#pk\b|ConditionExpression|"
                         r"UpdateExpression|KeyConditionExpression|if_not_exists\(|list_append\(")
-
-KNOWN_EXPRESSIONS = {
-    "publisher/claim.py", "publisher/dispatch.py", "publisher/outcome.py",
-    "services/send_record.py",
-}
 
 
 def _imported(tree: ast.AST) -> set[str]:
@@ -77,19 +63,9 @@ def test_the_scans_see_what_they_look_for(tmp_path):
     assert not EXPRESSION.search('"Set the schedule"')
 
 
-def test_no_new_http_imports_below_the_handlers():
-    assert http_importers() == KNOWN_HTTP_IMPORTS
-
-
-def test_no_new_expressions_outside_store():
-    assert expression_holders() == KNOWN_EXPRESSIONS
-
-
-@pytest.mark.xfail(strict=True, reason="not migrated yet: " + ", ".join(sorted(KNOWN_HTTP_IMPORTS)))
 def test_services_domain_store_and_publisher_import_nothing_from_http():
     assert http_importers() == set()
 
 
-@pytest.mark.xfail(strict=True, reason="not migrated yet: " + ", ".join(sorted(KNOWN_EXPRESSIONS)))
 def test_dynamodb_expressions_only_under_store():
     assert expression_holders() == set()

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from layers_shared import errors
-from layers_shared.services import send_record as records
+from layers_shared.domain.errors import ProviderFailed
+from layers_shared.services.notify import Sent
+from layers_shared.store.send_records import record_key
 from tests.fakes.linq import LIST_MESSAGES, SEND, FakeLinq
 from tests.integration.messaging.test_notify_exactly_once import (
-    CONTAINER, ORG, Interrupting, adapter, delivery, kinds, phone,
+    Interrupting, adapter, delivery, handoff_key, kinds, phone,
 )
 
 ONE_NOTIFY = ["media", "caption", "steps"]
@@ -34,7 +35,7 @@ def the_chat(fake: FakeLinq, to: str) -> list[list[dict]]:
 
 def request_a(table: Any, linq: FakeLinq, to: str) -> None:
     """The partner's first text of the container: answered sent, 3 messages."""
-    assert delivery(table, adapter(linq), to, f"req-{uuid.uuid4().hex}").run().status == 200
+    assert isinstance(delivery(table, adapter(linq), to, f"req-{uuid.uuid4().hex}").run(), Sent)
     assert kinds(the_chat(linq, to)) == ONE_NOTIFY
 
 
@@ -58,7 +59,7 @@ def test_a_second_notify_seconds_later_delivers_all_three_of_its_own(table, linq
     answer = delivery(table, Interrupting(adapter(linq), index, lambda: FAULTS[fault](linq), before=True),
                       to, f"idem-{uuid.uuid4().hex}").run()
 
-    assert answer.status == 200, answer.body
+    assert isinstance(answer, Sent)
     assert kinds(the_chat(linq, to)) == ONE_NOTIFY + ONE_NOTIFY
 
 
@@ -74,13 +75,13 @@ def test_a_retry_finds_its_own_message_when_linqs_clock_runs_behind(table, linq,
         linq.hang_after_accept("POST", SEND, seconds=2)
         linq.fail_next("GET", LIST_MESSAGES, status=503, times=6)
 
-    with pytest.raises(errors.ApiError) as first:
+    with pytest.raises(ProviderFailed) as first:
         delivery(table, Interrupting(adapter(linq), index, lose_the_answer, before=True), to, scope).run()
-    assert first.value.status == 502 and first.value.details["acceptedMessages"] == index - 1
+    assert not first.value.unavailable and first.value.details["acceptedMessages"] == index - 1
     linq.backdate(30)
 
     retry = delivery(table, adapter(linq), to, scope).run()
-    assert retry.status == 200, retry.body
+    assert isinstance(retry, Sent)
     assert kinds(the_chat(linq, to)) == ONE_NOTIFY + ONE_NOTIFY
 
 
@@ -94,9 +95,9 @@ def test_the_marker_is_recorded_before_the_first_send_into_an_existing_chat(tabl
     seen: list[dict] = []
 
     def look() -> None:
-        seen.append(table.get(records.record_key(ORG, CONTAINER.id, to, scope), consistent=True))
+        seen.append(table.get(record_key(handoff_key(to, scope)), consistent=True))
 
-    assert delivery(table, Interrupting(adapter(linq), 1, look, before=True), to, scope).run().status == 200
+    assert isinstance(delivery(table, Interrupting(adapter(linq), 1, look, before=True), to, scope).run(), Sent)
     assert seen[0]["markerChatId"] == chat_id and seen[0]["chatMarker"] == newest
 
 
@@ -107,11 +108,11 @@ def test_no_send_goes_into_an_existing_chat_without_a_position(table, linq):
     request_a(table, linq, to)
     linq.fail_next("GET", LIST_MESSAGES, status=503, times=3)  # every try of the one read
 
-    with pytest.raises(errors.ApiError) as first:
+    with pytest.raises(ProviderFailed) as first:
         delivery(table, adapter(linq), to, scope).run()
-    assert first.value.status == 503 and kinds(the_chat(linq, to)) == ONE_NOTIFY
+    assert first.value.unavailable and kinds(the_chat(linq, to)) == ONE_NOTIFY
 
-    assert delivery(table, adapter(linq), to, scope).run().status == 200
+    assert isinstance(delivery(table, adapter(linq), to, scope).run(), Sent)
     assert kinds(the_chat(linq, to)) == ONE_NOTIFY + ONE_NOTIFY
 
 
@@ -122,9 +123,9 @@ def test_a_record_without_a_position_takes_one_before_its_next_send(table, linq)
     request_a(table, linq, to)
     linq.backdate(60)  # past the time bound such a record's read-back still has
     linq.fail_next("POST", SEND, status=400, skip=1)  # B's caption refused: B stops after its media
-    with pytest.raises(errors.ApiError):
+    with pytest.raises(ProviderFailed):
         delivery(table, adapter(linq), to, scope).run()
-    key = records.record_key(ORG, CONTAINER.id, to, scope)
+    key = record_key(handoff_key(to, scope))
     table.update(key, "SET message1 = :unknown REMOVE markerChatId, chatMarker",
                  values={":unknown": "confirmed-by-read"})
     (chat_id,) = [c.id for c in linq.chats.values() if c.handles == [to]]
@@ -134,6 +135,6 @@ def test_a_record_without_a_position_takes_one_before_its_next_send(table, linq)
     def look() -> None:
         seen.append(table.get(key, consistent=True))
 
-    assert delivery(table, Interrupting(adapter(linq), 2, look, before=True), to, scope).run().status == 200
+    assert isinstance(delivery(table, Interrupting(adapter(linq), 2, look, before=True), to, scope).run(), Sent)
     assert seen[0]["markerChatId"] == chat_id and seen[0]["chatMarker"] == b_media
     assert kinds(the_chat(linq, to)) == ONE_NOTIFY + ONE_NOTIFY

@@ -2,7 +2,8 @@
 answer, a process that dies, a lease that runs out (issue 9, sequences 3 and 4).
 
 The use case (services/notify.py) runs against the fake Linq server over HTTP
-with Linq's own duplicate guard switched off, and a moto table. Every run of
+with Linq's own duplicate guard switched off, and the DynamoDB send records on
+a moto table. Every run of
 `DeviceHandoff` gets a fresh LinqAdapter: a retry is a new invocation that remembers
 nothing but the send record.
 """
@@ -14,14 +15,21 @@ from typing import Any
 
 import pytest
 
-from layers_shared import clock, errors
-from layers_shared.auth import Principal
+from layers_shared import clock
+from layers_shared.domain.errors import IdempotencyInProgress, ProviderFailed
+from layers_shared.domain.handoff import LEASE_SECONDS, SENDING
+from layers_shared.domain.ports import HandoffKey
+from layers_shared.instructions import TemplateWriter
 from layers_shared.messaging.linq import LinqAdapter
 from layers_shared.messaging.port import Message
 from layers_shared.messaging.select import LINQ, Messenger
 from layers_shared.models.entities import Container, Media
-from layers_shared.services import send_record as records
-from layers_shared.services.notify import DeviceHandoff
+from layers_shared.services import notify
+from layers_shared.services.notify import DeviceHandoff, Sent
+from layers_shared.store.accounts import DynamoAccounts
+from layers_shared.store.containers import DynamoContainers
+from layers_shared.store.send_records import DynamoSendRecords, record_key
+from layers_shared.store.users import DynamoUsers
 from tests.fakes.linq import LIST_MESSAGES, SEND, FakeLinq
 from tests.integration.messaging.conftest import TOKEN
 
@@ -32,7 +40,7 @@ DAY = 24 * 3600
 CONTAINER = Container(id="cnt_aaaaaaaa-aaaa-4aaa-8aaa-000000000001", projectId="prj_none", organizationId=ORG,
                       status="completed", mediaType="image", caption="Morning pour #coffee",
                       media=[Media(url="https://media.example.com/pour.jpg", kind="image")])
-PRINCIPAL = Principal(key_id="LIVEKEY0000001", env="live", organization_id=ORG, owner_user_id=None, scopes=("*",))
+KEY_ID = "LIVEKEY0000001"
 
 
 class Killed(BaseException):
@@ -104,7 +112,13 @@ def phone() -> str:
 
 
 def delivery(table: Any, port: Any, to: str, scope: str) -> DeviceHandoff:
-    return DeviceHandoff(table, PRINCIPAL, CONTAINER, to, Messenger(port, LINQ), scope)
+    ports = notify.Ports(DynamoContainers(table), DynamoUsers(table), DynamoAccounts(table), DynamoSendRecords(table),
+                         TemplateWriter(), lambda *_: None)
+    return DeviceHandoff(ports, handoff_key(to, scope), KEY_ID, CONTAINER, Messenger(port, LINQ))
+
+
+def handoff_key(to: str, scope: str) -> HandoffKey:
+    return HandoffKey(ORG, CONTAINER.id, to, scope)
 
 
 def chat_of(fake: FakeLinq, to: str) -> list[list[dict]]:
@@ -119,7 +133,7 @@ def kinds(parts: list[list[dict]]) -> list[str]:
 
 
 def past_the_lease() -> None:
-    clock.set_now(clock.plus(clock.now(), seconds=records.LEASE_SECONDS + 1))
+    clock.set_now(clock.plus(clock.now(), seconds=LEASE_SECONDS + 1))
 
 
 # --- sequence 3: message 2 accepted, then the invocation breaks ----------------------------------
@@ -135,7 +149,7 @@ def test_a_crash_after_message_2_was_accepted_is_confirmed_not_resent(table, lin
     assert kinds(chat_of(linq, to)) == ["media", "caption"]
 
     retry = delivery(table, adapter(linq), to, scope).run()
-    assert retry.status == 200, retry.body
+    assert isinstance(retry, Sent)
     assert kinds(chat_of(linq, to)) == ["media", "caption", "steps"]
 
 
@@ -151,15 +165,14 @@ def test_a_killed_process_leaves_its_attempt_on_the_record_and_the_retry_after_t
 
     with pytest.raises(Killed):
         delivery(dying, Interrupting(adapter(linq), 2, die), to, scope).run()
-    record = table.get(records.record_key(ORG, CONTAINER.id, to, scope), consistent=True)
-    assert record["status"] == records.SENDING and record.get("message2") is None
+    record = table.get(record_key(handoff_key(to, scope)), consistent=True)
+    assert record["status"] == SENDING and record.get("message2") is None
 
-    with pytest.raises(errors.ApiError) as busy:  # the dead holder's lease still runs
+    with pytest.raises(IdempotencyInProgress):  # the dead holder's lease still runs
         delivery(table, adapter(linq), to, scope).run()
-    assert busy.value.details["reason"] == "IDEMPOTENCY_IN_PROGRESS"
     past_the_lease()
     retry = delivery(table, adapter(linq), to, scope).run()
-    assert retry.status == 200, retry.body
+    assert isinstance(retry, Sent)
     assert kinds(chat_of(linq, to)) == ["media", "caption", "steps"]
 
 
@@ -174,10 +187,9 @@ def test_a_stalled_holder_whose_lease_ran_out_is_stopped_and_nothing_is_sent_twi
         past_the_lease()
         answers.append(delivery(table, adapter(linq), to, scope).run())
 
-    with pytest.raises(errors.ApiError) as stopped:
+    with pytest.raises(IdempotencyInProgress):
         delivery(table, Interrupting(adapter(linq), 2, takeover), to, scope).run()
-    assert stopped.value.details["reason"] == "IDEMPOTENCY_IN_PROGRESS"
-    assert answers[0].status == 200, answers[0].body
+    assert isinstance(answers[0], Sent)
     assert kinds(chat_of(linq, to)) == ["media", "caption", "steps"]
 
 
@@ -185,12 +197,12 @@ def test_a_lost_answer_with_unreadable_chat_is_read_again_on_retry(table, linq):
     to, scope = phone(), f"idem-{uuid.uuid4().hex}"
     linq.hang_after_accept("POST", SEND, seconds=2)              # the caption lands, no answer
     linq.fail_next("GET", LIST_MESSAGES, status=503, times=6)    # and no read-back works
-    with pytest.raises(errors.ApiError) as first:
+    with pytest.raises(ProviderFailed) as first:
         delivery(table, adapter(linq), to, scope).run()
-    assert first.value.status == 502 and first.value.details["acceptedMessages"] == 1
+    assert not first.value.unavailable and first.value.details["acceptedMessages"] == 1
 
     retry = delivery(table, adapter(linq), to, scope).run()
-    assert retry.status == 200, retry.body
+    assert isinstance(retry, Sent)
     assert kinds(chat_of(linq, to)) == ["media", "caption", "steps"]
 
 
@@ -198,7 +210,7 @@ def test_a_lost_answer_with_unreadable_chat_is_read_again_on_retry(table, linq):
 
 def yesterdays_notify(table: Any, linq: FakeLinq, to: str) -> None:
     """The same container to the same phone, a day ago, all three delivered."""
-    assert delivery(table, adapter(linq), to, f"req-{uuid.uuid4().hex}").run().status == 200
+    assert isinstance(delivery(table, adapter(linq), to, f"req-{uuid.uuid4().hex}").run(), Sent)
     linq.backdate(DAY)
 
 
@@ -211,12 +223,12 @@ def test_a_retry_does_not_take_yesterdays_message_for_todays(table, linq, index)
         linq.hang_before_accept("POST", SEND, seconds=2)             # today's message never lands
         linq.fail_next("GET", LIST_MESSAGES, status=503, times=6)    # and nothing can be read
 
-    with pytest.raises(errors.ApiError) as first:
+    with pytest.raises(ProviderFailed) as first:
         delivery(table, Interrupting(adapter(linq), index, lose_it, before=True), to, scope).run()
-    assert first.value.status == 502 and first.value.details["acceptedMessages"] == index - 1
+    assert not first.value.unavailable and first.value.details["acceptedMessages"] == index - 1
 
     retry = delivery(table, adapter(linq), to, scope).run()
-    assert retry.status == 200, retry.body
+    assert isinstance(retry, Sent)
     assert kinds(chat_of(linq, to)) == ["media", "caption", "steps", "media", "caption", "steps"]
 
 
@@ -232,7 +244,7 @@ def test_a_process_killed_before_sending_message_2_sends_it_despite_an_old_ident
     with pytest.raises(Killed):
         delivery(table, Interrupting(adapter(linq), 2, die, before=True), to, scope).run()
     retry = delivery(table, adapter(linq), to, scope).run()
-    assert retry.status == 200, retry.body
+    assert isinstance(retry, Sent)
     assert kinds(chat_of(linq, to)) == ["media", "caption", "steps", "media", "caption", "steps"]
 
 
@@ -248,5 +260,5 @@ def test_a_crash_before_the_media_left_does_not_take_yesterdays_media_for_todays
     with pytest.raises(Killed):
         delivery(table, Interrupting(adapter(linq), 1, die, before=True), to, scope).run()
     retry = delivery(table, adapter(linq), to, scope).run()
-    assert retry.status == 200, retry.body
+    assert isinstance(retry, Sent)
     assert kinds(chat_of(linq, to)) == ["media", "caption", "steps", "media", "caption", "steps"]

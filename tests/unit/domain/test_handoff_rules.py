@@ -5,6 +5,7 @@ import pytest
 
 from layers_shared.domain import handoff
 from layers_shared.domain.handoff import Progress
+from layers_shared.domain.ports import SendRecord
 from layers_shared.messaging.port import Part
 from layers_shared.models.entities import Container, Media
 
@@ -73,14 +74,35 @@ def test_provider_keys_are_stable_and_distinct():
     assert first[0].parts[0] == Part("media", "https://m.example/0.jpg")
 
 
+def record(**over) -> SendRecord:
+    base = dict(id="r1", status=handoff.SENDING, plan=[], messages={}, chat_id=None, attempting=None,
+                unconfirmed=None, position=None, first_attempt_at=None, holder=None)
+    return SendRecord(**{**base, **over})
+
+
 def test_progress_of_a_fresh_record():
-    progress = Progress.of({})
+    progress = Progress.of(record())
     assert progress.remaining() == [1, 2, 3] and not progress.complete
     assert progress.chat_id is None and progress.unconfirmed is None
 
 
 def test_progress_continues_after_what_was_accepted():
-    progress = Progress.of({"message1": "m1", "message2": "m2", "chatId": "chat-1", "unconfirmedMessage": 3})
+    progress = Progress.of(record(messages={1: "m1", 2: "m2"}, chat_id="chat-1", unconfirmed=3))
     assert progress.remaining() == [3]
     assert progress.unconfirmed == 3 and progress.chat_id == "chat-1"
-    assert Progress.of({"message1": "a", "message2": "b", "message3": "c"}).complete
+    assert Progress.of(record(messages={1: "a", 2: "b", 3: "c"})).complete
+
+
+def test_only_a_resumed_record_reads_back_the_message_it_was_attempting():
+    """A record this invocation just created has sent nothing yet: its attempt is no doubt."""
+    attempting = record(messages={1: "m1"}, attempting=2)
+    assert Progress.of(attempting).unconfirmed == 2
+    assert Progress.of(attempting, resumed=False).unconfirmed is None
+    assert Progress.of(record(messages={1: "m1", 2: "m2"}, attempting=2)).unconfirmed is None  # accepted since
+
+
+def test_scope_follows_the_idempotency_key_and_the_api_key():
+    a = handoff.request_scope("KEY1", "idem", "req_1")
+    assert a == handoff.request_scope("KEY1", "idem", "req_2")
+    assert a != handoff.request_scope("KEY2", "idem", "req_1")
+    assert handoff.request_scope("KEY1", None, "req_1") != handoff.request_scope("KEY1", None, "req_2")
