@@ -1,0 +1,261 @@
+"""Capacity metering and per-partition throttling for the in-memory table,
+as an observer: `MemoryTable(observer=TableMeter(...))`.
+
+What a request consumes, as DynamoDB bills it (developerguide: "Read/write
+capacity mode", "Item sizes and formats", "GSI write considerations",
+"Transactions: capacity management"):
+
+- Reads: a GetItem or each BatchGetItem key, ceil(size / 4 KB) read units,
+  at least 1 (an item that is not there costs the minimum), halved when
+  eventually consistent. A Query: the summed sizes of the items it read (the
+  index entries for a GSI, filtered out or not), rounded up to 4 KB, halved
+  (Table.query reads eventually consistently).
+- Writes: ceil(max(size before, size after) / 1 KB) write units, at least 1.
+  A conditional write whose condition fails still consumes them (the docs:
+  "DynamoDB still consumes write capacity ... the larger of the existing or
+  new item"), with no index write.
+- Transactions: every action twice (prepare and commit). A ConditionCheck is
+  billed as a write, 2 units per KB of the item it checks: the API reference
+  does not say, measurements against DynamoDB report it under
+  WriteCapacityUnits (paritysuite/dynamodb-conformance #67, "A standalone
+  ConditionCheck costs 2 WCU, billed as write rather than read"). A
+  cancelled transaction is charged as if it had gone through, on the table
+  only: the developer guide says capacity is consumed when a transaction
+  does not succeed, and a cancelled one's response carries no
+  ConsumedCapacity to say how much; nothing reaches an index.
+- Index writes, per GSI, at the index entry's size (its projected
+  attributes; the whole item for ALL): an item that enters the index, a put;
+  leaves it, a delete; changes the index's key, a delete of the old entry
+  plus a put of the new one (each in its own partition); changes only
+  projected attributes, one write; changes nothing projected (KEYS_ONLY:
+  anything but the keys), none. A transaction's index writes are not
+  doubled: they propagate after the commit ("once a transaction completes,
+  its changes start propagating to GSIs").
+
+Units consumed are on-demand request units too (1 WRU = 1 WCU, 1 RRU = 1
+RCU): the report's WRU/RRU totals are the bill.
+
+Each (table or index, partition key value, simulated second) may take
+`wcu_limit` write and `rcu_limit` read units; the second is
+`layers_shared.clock.now()`'s, which the simulation sets. A request that
+would take any partition it touches beyond its limit within its second is
+refused before anything is applied (MemoryTable raises what DynamoDB
+answers: ProvisionedThroughputExceededException, or TransactionCanceled
+with "ThrottlingError" reasons) and consumes nothing; a write throttled by
+an index partition is refused as a whole, as DynamoDB does.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from layers_shared import clock
+from tests.fakes.item_size import item_size
+from tests.fakes.memory_table import MemoryTable, Read, Throttled, Write
+
+WCU_LIMIT = 1000  # per partition key value and second
+RCU_LIMIT = 3000
+READ_UNIT = 4096
+WRITE_UNIT = 1024
+KEEP_SECONDS = 120  # per-second buckets kept for late requests of a slightly earlier second
+WRU_DOLLARS_PER_MILLION = 0.625  # on-demand, us-east-1 (docs/capacity.md)
+RRU_DOLLARS_PER_MILLION = 0.125
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / READ_UNIT))
+    return float(units) if consistent else units / 2
+
+
+def write_units(size: int) -> int:
+    return max(1, math.ceil(size / WRITE_UNIT))
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The most units one partition (or the whole table or index, partition
+    None) took within one simulated second."""
+
+    units: float = 0.0
+    partition: Any = None
+    second: int | None = None
+
+
+@dataclass
+class TargetReport:
+    """The table or one index."""
+
+    name: str
+    peak_wcu: Peak = field(default_factory=Peak)  # per partition and second
+    peak_rcu: Peak = field(default_factory=Peak)
+    peak_total_wcu: Peak = field(default_factory=Peak)  # the whole table/index, per second
+    peak_total_rcu: Peak = field(default_factory=Peak)
+    wru: float = 0.0  # write request units consumed in all
+    rru: float = 0.0
+    throttled: int = 0  # requests refused because of a partition of this table/index
+
+
+@dataclass
+class MeterReport:
+    targets: dict[str, TargetReport]
+    calls: dict[str, int]  # AWS calls per operation name (each attempt of a retried call)
+    throttled: dict[str, int]  # calls refused per operation name
+
+    @property
+    def total_wru(self) -> float:
+        return sum(t.wru for t in self.targets.values())
+
+    @property
+    def total_rru(self) -> float:
+        return sum(t.rru for t in self.targets.values())
+
+    @property
+    def throttled_requests(self) -> int:
+        return sum(self.throttled.values())
+
+    def dollars(self, wru_per_million: float = WRU_DOLLARS_PER_MILLION,
+                rru_per_million: float = RRU_DOLLARS_PER_MILLION) -> float:
+        return self.total_wru * wru_per_million / 1e6 + self.total_rru * rru_per_million / 1e6
+
+    def text(self) -> str:
+        lines = [f"{'table/index':<16} {'peak WCU/s':>10}  {'partition':<28} {'peak RCU/s':>10}  "
+                 f"{'partition':<28} {'WRU':>12} {'RRU':>12} {'throttled':>9}"]
+        for t in self.targets.values():
+            lines.append(f"{t.name:<16} {t.peak_wcu.units:>10.1f}  {str(t.peak_wcu.partition)[:28]:<28} "
+                         f"{t.peak_rcu.units:>10.1f}  {str(t.peak_rcu.partition)[:28]:<28} "
+                         f"{t.wru:>12.1f} {t.rru:>12.1f} {t.throttled:>9}")
+        lines.append(f"WRU {self.total_wru:.1f}, RRU {self.total_rru:.1f}, ${self.dollars():.4f}; "
+                     f"calls {dict(sorted(self.calls.items()))}; throttled {dict(sorted(self.throttled.items()))}")
+        return "\n".join(lines)
+
+
+class TableMeter:
+    """An observer for MemoryTable: meters, throttles, counts calls.
+
+    `latency(operation)`, if given, is called after every AWS call (each
+    attempt), so that a simulation can advance its clock."""
+
+    def __init__(self, *, wcu_limit: float = WCU_LIMIT, rcu_limit: float = RCU_LIMIT,
+                 latency: Callable[[str], None] | None = None):
+        self.wcu_limit, self.rcu_limit, self.latency = wcu_limit, rcu_limit, latency
+        self.calls: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
+        self._targets: dict[str, TargetReport] = {}
+        # second -> (target, partition) -> [wcu, rcu]; and second -> target -> [wcu, rcu]
+        self._partitions: dict[int, dict[tuple[str, Any], list[float]]] = {}
+        self._totals: dict[int, dict[str, list[float]]] = {}
+
+    # -- the observer ------------------------------------------------------------------
+
+    def called(self, operation: str) -> None:
+        self.calls[operation] += 1
+        if self.latency is not None:
+            self.latency(operation)
+
+    def admit(self, table: MemoryTable, operation: str, reads: list[Read], writes: list[Write],
+              transactional: bool) -> None:
+        second = int(clock.now().timestamp())
+        charges: list[tuple[str, Any, float, float, str, int]] = []  # target, partition, wcu, rcu, kind, index
+        for i, read in enumerate(reads):
+            charges.append((read.target, read.partition, 0.0, read_units(read.size, read.consistent), "r", i))
+        cancelled = transactional and any(not w.ok for w in writes)
+        for i, write in enumerate(writes):
+            for target, partition, units in self._write_charges(table, write, transactional, cancelled):
+                charges.append((target, partition, float(units), 0.0, "w", i))
+        wanted: dict[tuple[str, Any], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for target, partition, wcu, rcu, _, _ in charges:
+            wanted[(target, partition)][0] += wcu
+            wanted[(target, partition)][1] += rcu
+        used = self._bucket(second)
+        over = {tp for tp, (wcu, rcu) in wanted.items()
+                if (wcu and used.get(tp, (0.0, 0.0))[0] + wcu > self.wcu_limit)
+                or (rcu and used.get(tp, (0.0, 0.0))[1] + rcu > self.rcu_limit)}
+        if over:
+            self.throttled[operation] += 1
+            for target in {t for t, _ in over}:
+                self._target(target).throttled += 1
+            raise Throttled(reads={i for t, p, _, _, k, i in charges if k == "r" and (t, p) in over},
+                            writes={i for t, p, _, _, k, i in charges if k == "w" and (t, p) in over})
+        totals = self._totals[second]
+        for (target, partition), (wcu, rcu) in wanted.items():
+            now = used.setdefault((target, partition), [0.0, 0.0])
+            now[0] += wcu
+            now[1] += rcu
+            whole = totals.setdefault(target, [0.0, 0.0])
+            whole[0] += wcu
+            whole[1] += rcu
+            report = self._target(target)
+            report.wru += wcu
+            report.rru += rcu
+            if now[0] > report.peak_wcu.units:
+                report.peak_wcu = Peak(now[0], partition, second)
+            if now[1] > report.peak_rcu.units:
+                report.peak_rcu = Peak(now[1], partition, second)
+            if whole[0] > report.peak_total_wcu.units:
+                report.peak_total_wcu = Peak(whole[0], None, second)
+            if whole[1] > report.peak_total_rcu.units:
+                report.peak_total_rcu = Peak(whole[1], None, second)
+
+    # -- the report ----------------------------------------------------------------------
+
+    def report(self) -> MeterReport:
+        targets = {name: TargetReport(**vars(t)) for name, t in sorted(self._targets.items())}
+        return MeterReport(targets, dict(self.calls), dict(self.throttled))
+
+    def used(self, target: str, partition: Any, second: int) -> tuple[float, float]:
+        """(WCU, RCU) a partition has taken in a second (kept for KEEP_SECONDS)."""
+        found = self._partitions.get(second, {}).get((target, partition))
+        return (found[0], found[1]) if found else (0.0, 0.0)
+
+    # -- capacity rules ------------------------------------------------------------------
+
+    def _write_charges(self, table: MemoryTable, write: Write, transactional: bool,
+                       cancelled: bool) -> Iterator[tuple[str, Any, int]]:
+        old_size = table.stored_size(write.key) if write.old is not None else 0
+        if write.kind == "check" or write.new is None:
+            new_size = old_size if write.kind == "check" else 0
+        else:
+            new_size = write.new_size = item_size(write.new)
+        yield table.name, write.key[0], write_units(max(old_size, new_size)) * (2 if transactional else 1)
+        if not write.ok or write.kind == "check" or cancelled:
+            return
+        old, new = write.old, write.new
+        changed = write.changed if write.changed is not None else MemoryTable._changed(old, new)
+        for index in table.schema.indexes:
+            before, after = index.holds(old), index.holds(new)
+            if not before and not after:
+                continue
+            old_entry = _entry_size(index, old, old_size) if before else 0
+            new_entry = _entry_size(index, new, new_size) if after else 0
+            if before and after:
+                if index.hash_key in changed or (index.range_key is not None and index.range_key in changed):
+                    yield index.name, old[index.hash_key], write_units(old_entry)  # type: ignore[index]
+                    yield index.name, new[index.hash_key], write_units(new_entry)  # type: ignore[index]
+                elif any(index.projects(name) for name in changed):
+                    yield index.name, new[index.hash_key], write_units(max(old_entry, new_entry))  # type: ignore
+            elif before:
+                yield index.name, old[index.hash_key], write_units(old_entry)  # type: ignore[index]
+            else:
+                yield index.name, new[index.hash_key], write_units(new_entry)  # type: ignore[index]
+
+    def _bucket(self, second: int) -> dict[tuple[str, Any], list[float]]:
+        found = self._partitions.get(second)
+        if found is None:
+            found = self._partitions[second] = {}
+            self._totals[second] = {}
+            for old in [s for s in self._partitions if s < second - KEEP_SECONDS]:
+                del self._partitions[old]
+                del self._totals[old]
+        return found
+
+    def _target(self, name: str) -> TargetReport:
+        found = self._targets.get(name)
+        if found is None:
+            found = self._targets[name] = TargetReport(name)
+        return found
+
+
+def _entry_size(index: Any, item: dict[str, Any] | None, whole: int) -> int:
+    return whole if index.projection == "ALL" else item_size(index.project(item))  # type: ignore[arg-type]
