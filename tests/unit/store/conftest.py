@@ -16,10 +16,14 @@ def moto_table() -> Iterator[Any]:
 
     from layers_shared import aws
     from layers_shared.store.table import Table
+    from local import moto_transactions
     from local.aws_world import create_table
 
     mock = mock_aws()
     mock.start()
+    # The local stack's moto: a transaction rolls back only the items it names. Plain
+    # moto deep-copies the whole (package-shared, growing) table for every transaction.
+    moto_transactions.install()
     aws.reset()
     name = "layers-contract"
     create_table(name)
