@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint bench campaign campaign-live openapi clean aws-local chromium docs-check
+.PHONY: run test unit lint bench campaign campaign-live loadmodel openapi clean aws-local chromium docs-check
 
 $(VENV)/.installed: requirements.txt layers_shared/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ campaign: $(VENV)/.installed
 
 campaign-live: $(VENV)/.installed
 	$(PY) bench/fault_campaign_live.py --posts 300 --notifies 60
+
+# The real publisher through 100,000 posts due in one minute and 100 posts for one
+# TikTok account, on simulated time (docs/capacity.md); exits non-zero on a missed target.
+loadmodel: $(VENV)/.installed
+	$(PY) -m bench.loadmodel --posts $(or $(POSTS),100000)
 
 openapi: $(VENV)/.installed
 	$(PY) tools/gen_openapi.py

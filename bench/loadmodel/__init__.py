@@ -1,0 +1,1 @@
+"""`make loadmodel`: the real publisher on simulated time (issue 13)."""
