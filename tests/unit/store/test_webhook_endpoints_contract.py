@@ -97,7 +97,8 @@ def test_rotation_keeps_the_old_secret_until_the_overlap_ends_and_only_once(webh
     read = endpoint(organization_id)
     webhooks.endpoints.create(read)
     reservation = webhooks.reservation()
-    webhooks.endpoints.rotate(read, "sealed-2", stamp(86400), stamp(1), Remember(reservation, StoredResponse(200, {}, {})))
+    webhooks.endpoints.rotate(read, "sealed-2", stamp(86400), stamp(1),
+                              Remember(reservation, StoredResponse(200, {}, {})))
     assert reservation.completed
     assert webhooks.endpoints.get(read.id) == dataclasses.replace(
         read, secretCiphertext="sealed-2", previousSecretCiphertext="sealed-1", previousSecretUntil=stamp(86400),

@@ -179,7 +179,8 @@ def test_a_patch_is_checked_against_the_endpoints_own_key_env(ports):
     service.update(ports, ref(made.id), {"metadata": many}, NOW)
     with pytest.raises(ValidationFailed) as refused:
         service.update(ports, ref(made.id), {"metadata": {"one-more": "v"}}, NOW)
-    assert refused.value.issues == [{"path": "metadata", "code": "too_many", "message": "at most 20 keys after the merge"}]
+    assert refused.value.issues == [{"path": "metadata", "code": "too_many",
+                                     "message": "at most 20 keys after the merge"}]
 
 
 def test_a_patch_racing_another_change_is_a_retryable_conflict(ports, monkeypatch):
