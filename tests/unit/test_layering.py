@@ -1,6 +1,6 @@
 """Layering ratchets (issue 10 §2, "Done when").
 
-- `services/`, `domain/`, `store/` and `publisher/` import nothing from
+- `services/`, `domain/`, `store/`, `publisher/` and `webhooks/` import nothing from
   `layers_shared/http/`: use cases take commands and raise domain errors, the
   handlers speak HTTP.
 - DynamoDB expressions (keys, conditions, updates) appear only under
@@ -18,7 +18,7 @@ from pathlib import Path
 
 
 ROOT = Path(__file__).resolve().parents[2] / "layers_shared"
-HTTP_FREE = ("services", "domain", "store", "publisher")
+HTTP_FREE = ("services", "domain", "store", "publisher", "webhooks")
 
 # Condition, update and key-condition vocabulary of DynamoDB expressions.
 EXPRESSION = re.compile(r"attribute_not_exists|attribute_exists|\bSET |\bREMOVE |#pk\b|ConditionExpression|"
