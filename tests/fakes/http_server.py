@@ -14,8 +14,11 @@ Fault semantics:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
+import socketserver
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,7 +101,7 @@ class FakeServer:
     def stop(self) -> None:
         self._stopping.set()  # wakes handlers sleeping on a delay fault
         if self._server is not None:
-            self._server.shutdown()
+            shutdown_now(self._server)
             self._server.server_close()
             self._server = None
 
@@ -209,6 +212,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
+
+
+def shutdown_now(server: socketserver.TCPServer) -> None:
+    """`server.shutdown()` without waiting out `serve_forever`'s poll interval (once per
+    test, over a second of every unit run): connections to its own port wake the
+    select, which then sees the request to stop. A wake-up connection that arrives
+    first is an empty request, answered with nothing."""
+    stopper = threading.Thread(target=server.shutdown, name="fake-shutdown", daemon=True)
+    stopper.start()
+    while stopper.is_alive():
+        with contextlib.suppress(OSError):
+            socket.create_connection(server.server_address[:2], timeout=0.5).close()
+        stopper.join(0.001)
 
 
 def closed_port_url() -> str:

@@ -110,7 +110,7 @@ class FakeLinq:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         server = self._server
-        # A short poll interval: shutdown() waits for it, once per test.
+        # stop() does not wait out the poll interval (http_server.shutdown_now).
         self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
                                         name="fake-linq", daemon=True)
         self._thread.start()
@@ -119,7 +119,9 @@ class FakeLinq:
     def stop(self) -> None:
         self._release.set()
         if self._server is not None:
-            self._server.shutdown()
+            from tests.fakes.http_server import shutdown_now
+
+            shutdown_now(self._server)
             self._server.server_close()
             self._server = None
 
