@@ -19,8 +19,20 @@ from decimal import Decimal
 from typing import Any
 
 
+_NAMES: dict[str, int] = {}  # attribute names recur: their byte lengths, cached
+
+
 def _text(value: str) -> int:
     return len(value) if value.isascii() else len(value.encode("utf-8"))
+
+
+def _name(name: str) -> int:
+    size = _NAMES.get(name)
+    if size is None:
+        size = _text(name)
+        if len(_NAMES) < 100_000:
+            _NAMES[name] = size
+    return size
 
 
 def number_size(value: int | float | Decimal) -> int:
@@ -42,7 +54,7 @@ def value_size(value: Any) -> int:
     if t is int or t is float or t is Decimal:
         return number_size(value)
     if t is dict:
-        return 3 + sum(_text(k) + value_size(v) + 1 for k, v in value.items())
+        return 3 + sum(_name(k) + value_size(v) + 1 for k, v in value.items())
     if t is list or t is tuple:
         return 3 + sum(value_size(v) + 1 for v in value)
     if t is bytes or t is bytearray:
@@ -52,12 +64,28 @@ def value_size(value: Any) -> int:
     raise TypeError(f"no DynamoDB size for {t.__name__}")
 
 
+def attribute_size(name: str, value: Any) -> int:
+    """Bytes of one attribute: its name and its value."""
+    size = _NAMES.get(name)
+    if size is None:
+        size = _name(name)
+    if type(value) is str:
+        return size + (len(value) if value.isascii() else len(value.encode("utf-8")))
+    return size + value_size(value)
+
+
 def item_size(item: dict[str, Any] | None) -> int:
     """Bytes of an item (0 for none)."""
     if not item:
         return 0
     total = 0
+    names = _NAMES
     for name, value in item.items():
-        t = type(value)
-        total += _text(name) + (_text(value) if t is str else value_size(value))
+        size = names.get(name)
+        if size is None:
+            size = _name(name)
+        if type(value) is str:
+            total += size + (len(value) if value.isascii() else len(value.encode("utf-8")))
+        else:
+            total += size + value_size(value)
     return total

@@ -56,7 +56,7 @@ CLIENT_ATTEMPTS = 3  # layers_shared.aws: botocore retries, standard mode, max_a
 _first = itemgetter(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class Write:
     """An item a write request touches, shown to the observer before anything is applied."""
 
@@ -70,7 +70,7 @@ class Write:
     touched: tuple | None = None  # the attributes an update wrote (None: any)
 
 
-@dataclass
+@dataclass(slots=True)
 class Read:
     """Bytes a read request reads from one partition of the table or an index."""
 
@@ -138,6 +138,7 @@ class MemoryTable:
             self._partitions[index.name] = {}
         self._hash, self._range = self.schema.hash_key, self.schema.range_key
         self._key_names = self.schema.key_names
+        self._key_set = frozenset(self._key_names)
         self._plain_keys = all(self.schema.types.get(n, "S") == "S" for n in self._key_names)
         self._index_keys = frozenset(n for i in self.schema.indexes for n in (i.hash_key, i.range_key) if n)
         self._plans: dict[tuple, tuple] = {}
@@ -152,17 +153,20 @@ class MemoryTable:
             return None if item is None else copy_item(item)
         return self._call("GetItem", run)
 
-    def batch_get(self, keys: Iterable[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """As `Table.batch_get`: up to 100 keys a call, unprocessed keys (throttled) asked again."""
+    def batch_get(self, keys: Iterable[dict[str, str]],
+                  attributes: Iterable[str] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        """As `Table.batch_get`: up to 100 keys a call, unprocessed keys (throttled)
+        asked again; `attributes`: only these (and the keys) of each item."""
         unique = {(k[self._hash], k[self._range]): k for k in keys}
         found: dict[tuple[str, str], dict[str, Any]] = {}
         pending = list(unique.values())
+        shape = None if attributes is None else tuple(dict.fromkeys([*self._key_names, *attributes]))
         while pending:
             chunk, pending = pending[:BATCH_GET_KEYS], pending[BATCH_GET_KEYS:]
             request = chunk
             delay = 0.05
             while request:
-                request = self._call("BatchGetItem", lambda: self._batch_get_once(request, found))
+                request = self._call("BatchGetItem", lambda: self._batch_get_once(request, found, shape))
                 if request:
                     self._sleep(delay)
                     delay = min(delay * 2, 1.0)
@@ -410,10 +414,10 @@ class MemoryTable:
         error: ValidationError | None = None
         try:
             new, touched = parsed.apply(base, names, values)
-            if self._index_keys.intersection(touched) or old is None:
+            if old is None or not self._index_keys.isdisjoint(touched):
                 self._check_index_keys(new)
-            if set(touched).intersection(self._key_names):
-                keys = sorted(set(touched).intersection(self._key_names))
+            if not self._key_set.isdisjoint(touched):
+                keys = sorted(self._key_set.intersection(touched))
                 raise InvalidExpression(f"One or more parameter values were invalid: Cannot update attribute "
                                         f"{keys[0]}. This attribute is part of the key")
         except InvalidData as exc:
@@ -435,7 +439,7 @@ class MemoryTable:
             if old is None:
                 self._place(None, k[0], (k[1], k[0], k[1]))
         if old is not None and new is not None and write.touched is not None \
-                and not self._index_keys.intersection(write.touched):
+                and self._index_keys.isdisjoint(write.touched):
             indexes: tuple = ()  # no index key written: every entry stays where it is
         else:
             indexes = self.schema.indexes
@@ -540,7 +544,8 @@ class MemoryTable:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def _batch_get_once(self, request: list[dict[str, Any]], found: dict) -> list[dict[str, Any]]:
+    def _batch_get_once(self, request: list[dict[str, Any]], found: dict,
+                        shape: tuple[str, ...] | None) -> list[dict[str, Any]]:
         """One BatchGetItem call; returns the keys left unprocessed."""
         keys = [self._key(k) for k in request]
         if len(set(keys)) != len(keys):
@@ -557,7 +562,9 @@ class MemoryTable:
         for i, k in enumerate(keys):
             item = self._items.get(k)
             if i not in refused and item is not None:
-                found[(item[self._hash], item[self._range])] = copy_item(item)
+                # A projection reads (and costs) the whole item, and returns part of it.
+                kept = item if shape is None else {n: item[n] for n in shape if n in item}
+                found[(item[self._hash], item[self._range])] = copy_item(kept)
         return [request[i] for i in sorted(refused)]
 
     def _query_once(self, index_name: str | None, expression: str, filter_expression: str | None,

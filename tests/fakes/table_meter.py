@@ -47,12 +47,12 @@ an index partition is refused as a whole, as DynamoDB does.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from layers_shared import clock
-from tests.fakes.item_size import item_size
+from tests.fakes.item_size import attribute_size, item_size
 from tests.fakes.memory_table import MemoryTable, Read, Throttled, Write
 
 WCU_LIMIT = 1000  # per partition key value and second
@@ -142,10 +142,13 @@ class TableMeter:
         self.wcu_limit, self.rcu_limit, self.latency = wcu_limit, rcu_limit, latency
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
-        self._targets: dict[str, TargetReport] = {}
+        self._stats: dict[str, _Stats] = {}
         # second -> (target, partition) -> [wcu, rcu]; and second -> target -> [wcu, rcu]
         self._partitions: dict[int, dict[tuple[str, Any], list[float]]] = {}
         self._totals: dict[int, dict[str, list[float]]] = {}
+        self._index_cache: dict[int, tuple] = {}
+        self._second: int | None = None  # the last second asked for, and its bucket
+        self._used: dict[tuple[str, Any], list[float]] = {}
 
     # -- the observer ------------------------------------------------------------------
 
@@ -157,51 +160,64 @@ class TableMeter:
     def admit(self, table: MemoryTable, operation: str, reads: list[Read], writes: list[Write],
               transactional: bool) -> None:
         second = int(clock.now().timestamp())
-        charges: list[tuple[str, Any, float, float, str, int]] = []  # target, partition, wcu, rcu, kind, index
-        for i, read in enumerate(reads):
-            charges.append((read.target, read.partition, 0.0, read_units(read.size, read.consistent), "r", i))
-        cancelled = transactional and any(not w.ok for w in writes)
-        for i, write in enumerate(writes):
-            for target, partition, units in self._write_charges(table, write, transactional, cancelled):
-                charges.append((target, partition, float(units), 0.0, "w", i))
-        wanted: dict[tuple[str, Any], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for target, partition, wcu, rcu, _, _ in charges:
-            wanted[(target, partition)][0] += wcu
-            wanted[(target, partition)][1] += rcu
+        wanted: dict[tuple[str, Any], list[float]] = {}
+        for read in reads:
+            _add(wanted, (read.target, read.partition), 0.0, read_units(read.size, read.consistent))
+        cancelled = transactional and not all(w.ok for w in writes)
+        for write in writes:
+            self._write_charges(table, write, transactional, cancelled, wanted)
         used = self._bucket(second)
-        over = {tp for tp, (wcu, rcu) in wanted.items()
-                if (wcu and used.get(tp, (0.0, 0.0))[0] + wcu > self.wcu_limit)
-                or (rcu and used.get(tp, (0.0, 0.0))[1] + rcu > self.rcu_limit)}
+        over = [tp for tp, (wcu, rcu) in wanted.items()
+                if (wcu and used.get(tp, _NOTHING)[0] + wcu > self.wcu_limit)
+                or (rcu and used.get(tp, _NOTHING)[1] + rcu > self.rcu_limit)]
         if over:
-            self.throttled[operation] += 1
-            for target in {t for t, _ in over}:
-                self._target(target).throttled += 1
-            raise Throttled(reads={i for t, p, _, _, k, i in charges if k == "r" and (t, p) in over},
-                            writes={i for t, p, _, _, k, i in charges if k == "w" and (t, p) in over})
+            self._refuse(table, operation, reads, writes, transactional, cancelled, set(over))
         totals = self._totals[second]
-        for (target, partition), (wcu, rcu) in wanted.items():
-            now = used.setdefault((target, partition), [0.0, 0.0])
+        for tp, (wcu, rcu) in wanted.items():
+            now = used.get(tp)
+            if now is None:
+                now = used[tp] = [0.0, 0.0]
             now[0] += wcu
             now[1] += rcu
-            whole = totals.setdefault(target, [0.0, 0.0])
+            target = tp[0]
+            whole = totals.get(target)
+            if whole is None:
+                whole = totals[target] = [0.0, 0.0]
             whole[0] += wcu
             whole[1] += rcu
-            report = self._target(target)
-            report.wru += wcu
-            report.rru += rcu
-            if now[0] > report.peak_wcu.units:
-                report.peak_wcu = Peak(now[0], partition, second)
-            if now[1] > report.peak_rcu.units:
-                report.peak_rcu = Peak(now[1], partition, second)
-            if whole[0] > report.peak_total_wcu.units:
-                report.peak_total_wcu = Peak(whole[0], None, second)
-            if whole[1] > report.peak_total_rcu.units:
-                report.peak_total_rcu = Peak(whole[1], None, second)
+            stats = self._stats.get(target) or self._stats_of(target)
+            stats.wru += wcu
+            stats.rru += rcu
+            if now[0] > stats.peak_wcu[0]:
+                stats.peak_wcu = (now[0], tp[1], second)
+            if now[1] > stats.peak_rcu[0]:
+                stats.peak_rcu = (now[1], tp[1], second)
+            if whole[0] > stats.peak_total_wcu[0]:
+                stats.peak_total_wcu = (whole[0], None, second)
+            if whole[1] > stats.peak_total_rcu[0]:
+                stats.peak_total_rcu = (whole[1], None, second)
+
+    def _refuse(self, table: MemoryTable, operation: str, reads: list[Read], writes: list[Write],
+                transactional: bool, cancelled: bool, over: set[tuple[str, Any]]) -> None:
+        """Count the refusal and name what it refuses (by index in the request)."""
+        self.throttled[operation] += 1
+        for target in {t for t, _ in over}:
+            self._stats_of(target).throttled += 1
+        refused_writes = set()
+        for i, write in enumerate(writes):
+            charges: dict[tuple[str, Any], list[float]] = {}
+            self._write_charges(table, write, transactional, cancelled, charges)
+            if not over.isdisjoint(charges):
+                refused_writes.add(i)
+        raise Throttled(reads={i for i, r in enumerate(reads) if (r.target, r.partition) in over},
+                        writes=refused_writes)
 
     # -- the report ----------------------------------------------------------------------
 
     def report(self) -> MeterReport:
-        targets = {name: TargetReport(**vars(t)) for name, t in sorted(self._targets.items())}
+        targets = {name: TargetReport(name, Peak(*t.peak_wcu), Peak(*t.peak_rcu), Peak(*t.peak_total_wcu),
+                                      Peak(*t.peak_total_rcu), t.wru, t.rru, t.throttled)
+                   for name, t in sorted(self._stats.items())}
         return MeterReport(targets, dict(self.calls), dict(self.throttled))
 
     def used(self, target: str, partition: Any, second: int) -> tuple[float, float]:
@@ -211,36 +227,59 @@ class TableMeter:
 
     # -- capacity rules ------------------------------------------------------------------
 
-    def _write_charges(self, table: MemoryTable, write: Write, transactional: bool,
-                       cancelled: bool) -> Iterator[tuple[str, Any, int]]:
-        old_size = table.stored_size(write.key) if write.old is not None else 0
-        if write.kind == "check" or write.new is None:
-            new_size = old_size if write.kind == "check" else 0
+    def _write_charges(self, table: MemoryTable, write: Write, transactional: bool, cancelled: bool,
+                       wanted: dict[tuple[str, Any], list[float]]) -> None:
+        """Add the write units of one written item, per (table or index, partition), to `wanted`."""
+        old, new = write.old, write.new
+        old_size = table.stored_size(write.key) if old is not None else 0
+        if write.kind == "check":
+            new_size = old_size
+        elif new is None:
+            new_size = 0
+        elif old is not None and write.touched is not None:
+            # An update: only what it wrote changes the size.
+            new_size = old_size
+            for name in (write.touched if len(write.touched) == len(set(write.touched))
+                         else dict.fromkeys(write.touched)):
+                was, now = old.get(name, _ABSENT), new.get(name, _ABSENT)
+                if was is now:
+                    continue
+                if was is not _ABSENT:
+                    new_size -= attribute_size(name, was)
+                if now is not _ABSENT:
+                    new_size += attribute_size(name, now)
+            write.new_size = new_size
         else:
-            new_size = write.new_size = item_size(write.new)
-        yield table.name, write.key[0], write_units(max(old_size, new_size)) * (2 if transactional else 1)
+            new_size = write.new_size = item_size(new)
+        _add(wanted, (table.name, write.key[0]), write_units(max(old_size, new_size)) * (2 if transactional else 1), 0)
         if not write.ok or write.kind == "check" or cancelled:
             return
-        old, new = write.old, write.new
         changed = write.changed if write.changed is not None else MemoryTable._changed(old, new)
-        for index in table.schema.indexes:
-            before, after = index.holds(old), index.holds(new)
-            if not before and not after:
-                continue
-            old_entry = _entry_size(index, old, old_size) if before else 0
-            new_entry = _entry_size(index, new, new_size) if after else 0
+        for index, hash_key, range_key in self._indexes(table):
+            before = old is not None and hash_key in old and (range_key is None or range_key in old)
+            after = new is not None and hash_key in new and (range_key is None or range_key in new)
             if before and after:
-                if index.hash_key in changed or (index.range_key is not None and index.range_key in changed):
-                    yield index.name, old[index.hash_key], write_units(old_entry)  # type: ignore[index]
-                    yield index.name, new[index.hash_key], write_units(new_entry)  # type: ignore[index]
-                elif any(index.projects(name) for name in changed):
-                    yield index.name, new[index.hash_key], write_units(max(old_entry, new_entry))  # type: ignore
+                if hash_key in changed or (range_key is not None and range_key in changed):
+                    _add(wanted, (index.name, old[hash_key]), write_units(_entry_size(index, old, old_size)), 0)
+                    _add(wanted, (index.name, new[hash_key]), write_units(_entry_size(index, new, new_size)), 0)
+                elif index.projection == "ALL" and changed or not index.kept.isdisjoint(changed):
+                    units = write_units(max(_entry_size(index, old, old_size), _entry_size(index, new, new_size)))
+                    _add(wanted, (index.name, new[hash_key]), units, 0)
             elif before:
-                yield index.name, old[index.hash_key], write_units(old_entry)  # type: ignore[index]
-            else:
-                yield index.name, new[index.hash_key], write_units(new_entry)  # type: ignore[index]
+                _add(wanted, (index.name, old[hash_key]), write_units(_entry_size(index, old, old_size)), 0)
+            elif after:
+                _add(wanted, (index.name, new[hash_key]), write_units(_entry_size(index, new, new_size)), 0)
+
+    def _indexes(self, table: MemoryTable) -> tuple:
+        found = self._index_cache.get(id(table.schema))
+        if found is None:
+            found = self._index_cache[id(table.schema)] = tuple(
+                (i, i.hash_key, i.range_key) for i in table.schema.indexes)
+        return found
 
     def _bucket(self, second: int) -> dict[tuple[str, Any], list[float]]:
+        if second == self._second:
+            return self._used
         found = self._partitions.get(second)
         if found is None:
             found = self._partitions[second] = {}
@@ -248,13 +287,38 @@ class TableMeter:
             for old in [s for s in self._partitions if s < second - KEEP_SECONDS]:
                 del self._partitions[old]
                 del self._totals[old]
+        self._second, self._used = second, found
         return found
 
-    def _target(self, name: str) -> TargetReport:
-        found = self._targets.get(name)
+    def _stats_of(self, name: str) -> _Stats:
+        found = self._stats.get(name)
         if found is None:
-            found = self._targets[name] = TargetReport(name)
+            found = self._stats[name] = _Stats()
         return found
+
+
+_NOTHING = (0.0, 0.0)
+_ABSENT = object()
+
+
+class _Stats:
+    """A table's or index's running figures (peaks as (units, partition, second))."""
+
+    __slots__ = ("wru", "rru", "throttled", "peak_wcu", "peak_rcu", "peak_total_wcu", "peak_total_rcu")
+
+    def __init__(self) -> None:
+        self.wru = self.rru = 0.0
+        self.throttled = 0
+        self.peak_wcu = self.peak_rcu = self.peak_total_wcu = self.peak_total_rcu = (0.0, None, None)
+
+
+def _add(wanted: dict[tuple[str, Any], list[float]], key: tuple[str, Any], wcu: float, rcu: float) -> None:
+    found = wanted.get(key)
+    if found is None:
+        wanted[key] = [wcu, rcu]
+    else:
+        found[0] += wcu
+        found[1] += rcu
 
 
 def _entry_size(index: Any, item: dict[str, Any] | None, whole: int) -> int:

@@ -450,6 +450,8 @@ def test_batch_get_answers_alike(tables):
         for n in range(150):
             table.put({**_key(f"b{n}"), "n": n})
         wanted = [_key(f"b{n}") for n in range(0, 160, 1)] + [_key("b1"), _key("b2")]
-        return [outcome(lambda: table.batch_get(wanted)), outcome(lambda: table.batch_get([]))]
+        table.put({**_key("b1"), "n": 1, "status": "queued", "m": {"a": 1}})
+        return [outcome(lambda: table.batch_get(wanted)), outcome(lambda: table.batch_get([])),
+                outcome(lambda: table.batch_get(wanted[:3], attributes=["status", "m", "absent"]))]
 
     same_on_both(tables, scenario)
