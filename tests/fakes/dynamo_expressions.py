@@ -33,7 +33,8 @@ from tests.fakes.dynamo_values import (
 Getter = Callable[[dict, dict, dict], Any]  # (item, names, values) -> value or MISSING
 Step = Any  # ("n", literal name) | ("p", "#placeholder") | int (list index)
 
-_TOKEN = re.compile(r"\s*(?:(#[A-Za-z0-9_]+)|(:[A-Za-z0-9_]+)|([A-Za-z_][A-Za-z0-9_]*)|(\d+)|(<>|<=|>=|[=<>(),.\[\]+\-]))")
+_TOKEN = re.compile(r"\s*(?:(#[A-Za-z0-9_]+)|(:[A-Za-z0-9_]+)|([A-Za-z_][A-Za-z0-9_]*)|(\d+)"
+                    r"|(<>|<=|>=|[=<>(),.\[\]+\-]))")
 _KEYWORDS = {"AND", "OR", "NOT", "IN", "BETWEEN"}
 _CLAUSES = {"SET", "REMOVE", "ADD", "DELETE"}
 _BOOLEAN_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "attribute_type": 2, "begins_with": 2,

@@ -310,7 +310,8 @@ def test_update_expression_forms_answer_alike(tables):
 def test_condition_forms_answer_alike(tables):
     def scenario(table: Any) -> list[Any]:
         table.put({**_key("c"), "status": "queued", "n": 5, "flag": True, "tags": ["a", "b"], "name": "hello",
-                   "pendingSchedule": {"targetsStashId": "st_1", "targetsChunks": 2}, "when": "2026-05-01"})
+                   "pendingSchedule": {"targetsStashId": "st_1", "targetsChunks": 2, "stashedAt": "t",
+                                       "targets": [{"scheduledPostId": "sp_1"}]}, "when": "2026-05-01"})
         conditions = [
             ("#s = :v", {"#s": "status"}, {":v": "queued"}),
             ("#s <> :v", {"#s": "status"}, {":v": "queued"}),
@@ -328,6 +329,9 @@ def test_condition_forms_answer_alike(tables):
             ("(attribute_not_exists(#ps) OR attribute_not_exists(#ps.targetsStashId))", {"#ps": "pendingSchedule"},
              None),
             ("tags[1] = :b", None, {":b": "b"}),
+            ("#a = :p AND #ps.stashedAt = :stashedAt AND #ps.targets[0].scheduledPostId = :first",
+             {"#a": "status", "#ps": "pendingSchedule"}, {":p": "queued", ":stashedAt": "t", ":first": "sp_1"}),
+            ("#ps.targets[1].scheduledPostId = :first", {"#ps": "pendingSchedule"}, {":first": "sp_1"}),
             ("#s IN (:a, :b, :c)", {"#s": "status"}, {":a": "x", ":b": "queued", ":c": "y"}),
         ]
         return [outcome(lambda c=c, n=n, v=v: table.update(_key("c"), "SET seen = :seen", names=n,
