@@ -1,5 +1,6 @@
-"""Scheduled-post list: DynamoDB Query calls, items evaluated and time per
-request when a filter matches nothing nearby (docs/adr/0042-bounded-list-reads.md).
+"""Scheduled-post list: DynamoDB calls (Query on the listing index, BatchGetItem),
+keys evaluated and time per request when a filter matches nothing nearby
+(docs/adr/0042-bounded-list-reads.md, 0043-keys-only-post-listing.md).
 
 A project partition of BENCH_LIST_POSTS posts (default 3000) whose only two
 `failed` posts are the oldest, listed with `status=failed&limit=1` until
@@ -17,6 +18,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 POSTS = int(os.environ.get("BENCH_LIST_POSTS", "3000"))
+LISTING_INDEXES = ("GSI1", "GSI3")  # the listing's index before and after ADR 0043
 
 
 def run() -> dict[str, object]:
@@ -64,11 +66,17 @@ def run() -> dict[str, object]:
         current: dict[str, float] = {}
 
         def hook(params, **_kwargs) -> None:  # botocore 'before-parameter-build'
-            if params.get("IndexName") == "GSI1":
+            if params.get("IndexName") in LISTING_INDEXES:
                 current["queries"] = current.get("queries", 0) + 1
                 current["limit_sum"] = current.get("limit_sum", 0) + params.get("Limit", 0)
 
+        def batch_hook(params, **_kwargs) -> None:
+            current["batch_gets"] = current.get("batch_gets", 0) + 1
+            current["items_read"] = current.get("items_read", 0) + sum(
+                len(r.get("Keys", [])) for r in params.get("RequestItems", {}).values())
+
         client.meta.events.register("before-parameter-build.dynamodb.Query", hook)
+        client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", batch_hook)
         cursor, found = None, 0
         while True:
             current.clear()
@@ -84,11 +92,16 @@ def run() -> dict[str, object]:
             if cursor is None:
                 break
         client.meta.events.unregister("before-parameter-build.dynamodb.Query", hook)
+        client.meta.events.unregister("before-parameter-build.dynamodb.BatchGetItem", batch_hook)
         return {
             "posts": POSTS, "requests": len(per_request), "matches_found": found,
             "max_query_calls_per_request": max(r.get("queries", 0) for r in per_request),
-            "max_items_evaluated_per_request": max(r.get("limit_sum", 0) for r in per_request),
+            "max_keys_evaluated_per_request": max(r.get("limit_sum", 0) for r in per_request),
+            "max_batch_get_calls_per_request": max(r.get("batch_gets", 0) for r in per_request),
+            "max_items_read_by_batch_get_per_request": max(r.get("items_read", 0) for r in per_request),
+            "max_calls_per_request": max(r.get("queries", 0) + r.get("batch_gets", 0) for r in per_request),
             "total_query_calls": sum(r.get("queries", 0) for r in per_request),
+            "total_batch_get_calls": sum(r.get("batch_gets", 0) for r in per_request),
             "median_ms_per_request_moto": round(statistics.median(r["ms"] for r in per_request), 1),
             "max_ms_per_request_moto": round(max(r["ms"] for r in per_request), 1),
         }

@@ -168,6 +168,21 @@ def force_post_status(stack: Any, post_id: str, status: str, **fields: Any) -> N
     stack.table.update(keys.scheduled_post(post_id), "SET " + ", ".join(sets), names=names, values=values)
 
 
+def project_post_rows(table: Any, project_id: str) -> list[dict[str, Any]]:
+    """Every stored post of a project, straight from the table, in listing
+    order: the listing index holds keys only (docs/adr/0043), the items are read behind it."""
+    from layers_shared.store import keys
+
+    listed, start = [], None
+    while True:
+        page, start = table.query("GSI3", "GSI3PK", keys.project_posts(project_id), start=start, forward=False)
+        listed += page
+        if start is None:
+            break
+    found = table.batch_get({"PK": k["PK"], "SK": k["SK"]} for k in listed)
+    return [found[(k["PK"], k["SK"])] for k in listed if (k["PK"], k["SK"]) in found]
+
+
 FAST_PUBLISHER_TIMINGS = {"PUBLISH_RETRY_BASE_SECONDS": "1", "PUBLISH_POLL_BASE_SECONDS": "1",
                           "PUBLISH_POLL_CAP_SECONDS": "1"}
 

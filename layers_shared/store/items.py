@@ -36,11 +36,16 @@ def to_item(entity: BaseModel) -> dict[str, Any]:
         item["GSI1PK"] = keys.MUSIC_INDEX
         item["GSI1SK"] = f"{entity.userCount:012d}#{entity.id}"
     elif isinstance(entity, ScheduledPost):
-        item["GSI1PK"] = keys.project_posts(entity.projectId)
-        item["GSI1SK"] = f"{entity.scheduledFor}#{entity.id}"
+        item.update(post_listing_attrs(entity.projectId, entity.scheduledFor, entity.id))
         if entity.status == "queued":
             item.update(work_queue_attrs(entity.id, "queued", entity.scheduledFor))
     return item
+
+
+def post_listing_attrs(project_id: str, scheduled_for: str, post_id: str) -> dict[str, str]:
+    """GSI3 attributes of a post: its place in its project's listing (docs/adr/0043).
+    Keys only: only writes that set these two cost an index write."""
+    return {"GSI3PK": keys.project_posts(project_id), "GSI3SK": f"{scheduled_for}#{post_id}"}
 
 
 def work_queue_attrs(post_id: str, status: str, at: str) -> dict[str, str]:

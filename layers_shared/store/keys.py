@@ -1,10 +1,11 @@
 """Key schema of the single table (see docs/adr/0002-single-table.md).
 
-Every entity lives at PK=`<TYPE>#<id>`, SK=`META`. Two sparse GSIs:
-- GSI1 (children of a project, ordered): posts by `scheduledFor`, accounts by
-  `connectedAt`, music by popularity;
+Every entity lives at PK=`<TYPE>#<id>`, SK=`META`. Three sparse GSIs:
+- GSI1 (children of a project or an organization, ordered): accounts by
+  `connectedAt`, music by popularity, webhook endpoints and deliveries;
 - GSI2 (work queue): posts waiting for the publisher, sharded, ordered by the
-  time they become due (`queued`) or their lease ends (`publishing`).
+  time they become due (`queued`) or their lease ends (`publishing`);
+- GSI3 (post listing, keys only): a project's posts by `scheduledFor`.
 """
 from __future__ import annotations
 

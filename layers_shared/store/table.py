@@ -68,14 +68,20 @@ class Table:
         answer = self._ddb.get_item(TableName=self.name, Key=codec.serialize(key), ConsistentRead=consistent)
         return codec.deserialize(answer.get("Item"))
 
-    def batch_get(self, keys: Iterable[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """All items found, by (PK, SK). Up to 100 distinct keys per call."""
+    def batch_get(self, keys: Iterable[dict[str, str]],
+                  attributes: Iterable[str] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        """All items found, by (PK, SK). Up to 100 distinct keys per call.
+        `attributes`: read only these (and the keys) of each item."""
         unique = {(k["PK"], k["SK"]): k for k in keys}
         found: dict[tuple[str, str], dict[str, Any]] = {}
         pending = [codec.serialize(k) for k in unique.values()]
+        shape: dict[str, Any] = {}
+        if attributes is not None:
+            names = {f"#a{i}": name for i, name in enumerate(dict.fromkeys(["PK", "SK", *attributes]))}
+            shape = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
         while pending:
             chunk, pending = pending[:100], pending[100:]
-            request: dict[str, Any] = {self.name: {"Keys": chunk}}
+            request: dict[str, Any] = {self.name: {"Keys": chunk, **shape}}
             delay = 0.05
             while request:
                 answer = self._ddb.batch_get_item(RequestItems=request)

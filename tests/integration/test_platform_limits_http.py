@@ -11,7 +11,8 @@ import pytest
 from layers_shared.models.entities import Container
 from layers_shared.store import items, keys
 from tests.support import (
-    IMAGE, INSTAGRAM, PENDING, PRIVATE_TIKTOK, SLIDESHOW, TIKTOK, VIDEO, assert_envelope, cnt, future, prj, sa,
+    IMAGE, INSTAGRAM, PENDING, PRIVATE_TIKTOK, SLIDESHOW, TIKTOK, VIDEO, assert_envelope, cnt, future, prj,
+    project_post_rows, sa,
 )
 
 PROJECT = prj(1)
@@ -33,12 +34,7 @@ def container(stack, n: int, media_type: str, count: int, caption: str = "c", fi
 
 def rows(stack) -> int:
     """Every scheduled post of the default project."""
-    found, start = 0, None
-    while True:
-        page, start = stack.table.query("GSI1", "GSI1PK", keys.project_posts(PROJECT), start=start)
-        found += len(page)
-        if not start:
-            return found
+    return len(project_post_rows(stack.table, PROJECT))
 
 
 def refused(api, stack, container_id: str, targets: list[dict], path: str = "schedule") -> list[tuple[str, str]]:

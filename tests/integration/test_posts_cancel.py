@@ -44,7 +44,7 @@ def test_cancel_keeps_the_row_and_leaves_the_work_queue(api, stack):
     row = _stored(stack, post_id)
     assert row["cancelReason"] == "campaign paused"
     assert "GSI2PK" not in row and "GSI2SK" not in row  # the sweeper cannot see it any more
-    assert row["GSI1SK"].endswith(post_id)  # still listed
+    assert row["GSI3SK"].endswith(post_id)  # still listed
 
 
 @pytest.mark.parametrize("raw", [None, b"", b"{}", b'{"reason": null}'])

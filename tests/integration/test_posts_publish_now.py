@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from layers_shared.store import keys
 from tests.support import (
     FOREIGN, FOREIGN_CONTAINER, IMAGE, INSTAGRAM, OTHER_ORG_KEY, PENDING, PROCESSING, READ_KEY, REAUTH, REJECTED, TIKTOK,
-    VIDEO, WRITE_KEY, assert_envelope, future, prj, sa,
+    VIDEO, WRITE_KEY, assert_envelope, future, prj, project_post_rows, sa,
 )
 
 
@@ -128,9 +128,4 @@ def test_auth_and_scope(api):
 
 
 def _posts_of_project(stack, project_id: str) -> list[dict]:
-    found, start = [], None
-    while True:
-        batch, start = stack.table.query("GSI1", "GSI1PK", keys.project_posts(project_id), start=start)
-        found += batch
-        if start is None:
-            return found
+    return project_post_rows(stack.table, project_id)

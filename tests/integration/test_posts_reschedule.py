@@ -44,7 +44,8 @@ def test_reschedule_moves_the_post_and_its_index_keys(api, stack):
 
     after = _stored(stack, post_id)
     assert after["scheduledFor"].startswith(when[:-1]) and after["scheduledFor"] != before["scheduledFor"]
-    assert after["GSI1SK"] == f"{after['scheduledFor']}#{post_id}"
+    assert after["GSI3SK"] == f"{after['scheduledFor']}#{post_id}"  # moved in the listing
+    assert "GSI1PK" not in after  # the listing is not on GSI1 (docs/adr/0043)
     assert after["GSI2SK"] == f"{after['scheduledFor']}#{post_id}"
     assert after["GSI2PK"] == before["GSI2PK"]  # same shard, still queued
 

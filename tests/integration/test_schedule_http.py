@@ -11,7 +11,7 @@ import pytest
 from tests.support import (
     FOREIGN, FOREIGN_CONTAINER, GATED_ACCOUNT, IG_PERSONAL, IMAGE, INSTAGRAM, KEY, NO_SCOPE_KEY,
     NO_PROVIDER, OTHER_ORG_KEY, PENDING, PROCESSING, READ_KEY, REAUTH, REJECTED, REVOKED_KEY,
-    SLIDESHOW, TIKTOK, UPLOAD_ONLY, VIDEO, assert_envelope, future, past, sa, track,
+    SLIDESHOW, TIKTOK, UPLOAD_ONLY, VIDEO, assert_envelope, future, past, project_post_rows, sa, track,
 )
 
 
@@ -19,13 +19,8 @@ def rows_for(stack, container_id: str) -> list[dict]:
     """Every scheduled_posts row of a container, straight from the table."""
     from layers_shared.store.table import Table
 
-    table = Table()
-    found, start = [], None
-    while True:
-        page, start = table.query("GSI1", "GSI1PK", "PRJ#prj_33333333-3333-4333-8333-000000000001#SP", start=start)
-        found += [i for i in page if i["containerId"] == container_id]
-        if not start:
-            return found
+    return [i for i in project_post_rows(Table(), "prj_33333333-3333-4333-8333-000000000001")
+            if i["containerId"] == container_id]
 
 
 def fresh_sp() -> str:

@@ -14,19 +14,11 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from layers_shared.store.table import Table, TransactionCanceled
-from tests.support import TIKTOK, VIDEO, assert_envelope, prj
+from tests.support import TIKTOK, VIDEO, assert_envelope, prj, project_post_rows
 
 
 def _posts_of(stack, container: str) -> set[str]:
-    from layers_shared.store import keys
-
-    found, start = [], None
-    while True:
-        batch, start = Table().query("GSI1", "GSI1PK", keys.project_posts(prj(1)), start=start, limit=1000)
-        found += batch
-        if not start:
-            break
-    return {i["id"] for i in found if i.get("containerId") == container}
+    return {i["id"] for i in project_post_rows(Table(), prj(1)) if i.get("containerId") == container}
 
 
 @pytest.fixture

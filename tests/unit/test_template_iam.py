@@ -56,7 +56,8 @@ EXPECTED: dict[str, set[Grant]] = {
     "WhoamiFunction": READ,
     "GetContentFunction": READ,
     "GetScheduledPostFunction": READ,
-    "ListScheduledPostsFunction": READ | query("GSI1") | CURSOR_KEY,
+    # The listing's keys (GSI3, keys only), then its posts (docs/adr/0043).
+    "ListScheduledPostsFunction": READ | ddb("BatchGetItem") | query("GSI3") | CURSOR_KEY,
     "ListTiktokMusicFunction": READ | query("GSI1"),
     "ListSocialAccountsFunction": READ | ddb("BatchGetItem") | query("GSI1") | CURSOR_KEY,
     # ConditionCheckItem: supplied post ids must be unused when a schedule is stashed for approval.
@@ -219,6 +220,15 @@ def test_query_only_on_the_index_arns_each_function_needs() -> None:
         assert queried <= indexes, f"{name}: Query on an index the table does not have"
         wanted = {r.removeprefix("Table/index/") for a, r, _ in EXPECTED[name] if a == "dynamodb:Query"}
         assert queried == wanted, name
+
+
+def test_the_post_listing_index_is_keys_only_and_read_by_the_listing_alone() -> None:
+    """Keys only is what keeps a publishing post's writes out of it (docs/adr/0043)."""
+    (listing,) = [i for i in RESOURCES["Table"]["Properties"]["GlobalSecondaryIndexes"] if i["IndexName"] == "GSI3"]
+    assert listing["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert [k["AttributeName"] for k in listing["KeySchema"]] == ["GSI3PK", "GSI3SK"]
+    readers = {name for name, wanted in EXPECTED.items() if query("GSI3") <= wanted}
+    assert readers == {"ListScheduledPostsFunction"}
 
 
 TOKEN_USERS = {"PublisherFunction", "ScheduleContentFunction", "PublishContentFunction"}

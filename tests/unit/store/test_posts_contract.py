@@ -96,6 +96,59 @@ def test_filters_all_hold(world, project_id):
     assert len(posts.list_for_project(query(project_id, account=SA_2)).posts) == 3
 
 
+def test_a_status_change_neither_reorders_nor_drops_a_post(world, project_id):
+    """The listing's order is its index's (keys only, docs/adr/0043): what a post
+    becomes while it publishes is read from the post, its place does not move."""
+    made = [post(project_id, m) for m in (4, 3, 2, 1)]
+    for p in made:
+        world.seed(p)
+    posts = world.ports["posts"]
+    before = ids(posts.list_for_project(query(project_id)))
+    posts.cancel(made[1], STAMP, None, events(f"{made[1].id}#c"))
+    world.seed(made[2].model_copy(update={"status": "published", "externalId": "730001"}))
+    listed = posts.list_for_project(query(project_id))
+    assert ids(listed) == before == [p.id for p in made]
+    assert [p.status for p in listed.posts] == ["queued", "canceled", "published", "queued"]
+    assert ids(posts.list_for_project(query(project_id, statuses=("canceled", "published")))) == \
+        [made[1].id, made[2].id]
+
+
+def _walk(posts, q: PostListQuery) -> tuple[list[str], list]:
+    """Every post of a listing, following resume_after until None, and its pages."""
+    found, pages = [], []
+    while True:
+        page = posts.list_for_project(q)
+        pages.append(page)
+        found += ids(page)
+        if page.resume_after is None:
+            return found, pages
+        assert len(pages) < 50, "pagination does not end"
+        q = PostListQuery(q.project_id, q.statuses, q.social_account_id, q.container_id, q.start, q.end, q.limit,
+                          page.resume_after)
+
+
+def test_filters_hold_across_a_cut_scan(world, project_id, monkeypatch):
+    """A scan cut by its budget resumes where it stopped; every match is found once, in order."""
+    from layers_shared.store import posts as post_store
+
+    # A budget of 6 keys in BatchGetItem calls of 2, so a dozen posts take several requests.
+    monkeypatch.setattr(post_store, "LIST_KEY_BUDGET", 6)
+    monkeypatch.setattr(post_store, "BATCH_GET_KEYS", 2)
+    monkeypatch.setattr(post_store, "_FIRST_FILTERED_READ", 2)
+    wanted = {m: post(project_id, m, status="failed", account=SA_2, container=CNT_2) for m in (20, 10, 1)}
+    near = {19: post(project_id, 19, status="failed", account=SA_2),  # each misses one filter
+            12: post(project_id, 12, account=SA_2, container=CNT_2),
+            5: post(project_id, 5, status="failed", container=CNT_2)}
+    for m in range(1, 21):
+        world.seed(wanted.get(m) or near.get(m) or post(project_id, m, status="canceled"))
+    for limit in (1, 2):
+        found, pages = _walk(world.ports["posts"], query(project_id, limit=limit, statuses=("failed",),
+                                                         account=SA_2, container=CNT_2))
+        assert found == [wanted[m].id for m in (20, 10, 1)]
+        if world.side == "dynamodb":  # the budget did cut: a page short of its limit that still goes on
+            assert any(len(p.posts) < limit and p.resume_after is not None for p in pages)
+
+
 @pytest.mark.parametrize("start,end,minutes", [
     ("2026-06-01T12:02:00.000Z", None, [4, 3, 2]),          # from is inclusive
     (None, "2026-06-01T12:03:00.000Z", [2, 1]),             # to is exclusive
