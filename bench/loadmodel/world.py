@@ -72,7 +72,6 @@ def build(options: Any, costs: Costs) -> World:
     tiktok = FakeTikTok()
     tiktok.processing_polls = options.processing_polls
     tiktok.clock = lambda: clock.now().timestamp()
-    tiktok.post_ids = list(range(7_300_000_000_000_000_000, 7_300_000_000_000_000_000 + options.posts * 2))
 
     from layers_shared.secrets.vault import KmsTokenVault
     vault = KmsTokenVault(table, key_id="alias/loadmodel")
