@@ -29,28 +29,7 @@ def test_bad_entries_are_named(mutate, expected):
     assert expected in str(err.value)
 
 
-def test_loader_stores_hashes_not_keys(tmp_path, monkeypatch):
-    from moto import mock_aws
-
-    from layers_shared import aws
-    from layers_shared.secrets.vault import InMemoryTokenVault
-    from layers_shared.store.table import Table
-    from local.aws_world import create_table
-
-    with mock_aws():
-        aws.reset()
-        create_table("seed-test")
-        table = Table("seed-test")
-        vault = InMemoryTokenVault()
-        counts = seed.load(seed.parse(copy.deepcopy(FIXTURE)), table, vault)
-        assert counts["apiKeys"] == len(FIXTURE["apiKeys"])
-        dump = json.dumps(aws.client("dynamodb").scan(TableName="seed-test")["Items"])
-        for entry in FIXTURE["apiKeys"]:
-            secret = entry["key"].split("_", 3)[3]
-            assert secret not in dump and entry["key"] not in dump
-        assert "act.local-example" not in dump  # tokens go to the vault, not the table
-        assert vault.get(FIXTURE["socialAccounts"][0]["id"]).access_token == "act.local-example"
-    aws.reset()
+# The loader on a moto table: tests/integration/test_seed_loader.py
 
 
 def test_admin_check_command(tmp_path, capsys):

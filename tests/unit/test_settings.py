@@ -9,9 +9,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from layers_shared import aws, settings
+from layers_shared import settings
 from layers_shared.secrets import managed
 from local.routes import function_resources, load_template
 
@@ -139,56 +138,7 @@ def test_list_cursors_have_no_built_in_key(deployed_env):
         pagination.encode({"sk": "x"}, "d")
 
 
-# -- secrets from Secrets Manager --------------------------------------------------------------
-
-@pytest.fixture
-def secrets_manager(deployed_env):
-    """moto's Secrets Manager, counting GetSecretValue calls."""
-    with mock_aws():
-        aws.reset()
-        managed.CACHE.clear()
-        client = aws.client("secretsmanager")
-        calls: list[str] = []
-        client.meta.events.register("before-parameter-build.secrets-manager.GetSecretValue",
-                                    lambda params, **_: calls.append(params["SecretId"]))
-        yield client, calls
-        aws.reset()
-        managed.CACHE.clear()
-
-
-def test_the_cursor_key_is_read_from_secrets_manager_once_per_container(secrets_manager, deployed_env):
-    from layers_shared.domain import pagination
-    from layers_shared.domain.errors import ValidationFailed
-
-    client, calls = secrets_manager
-    first = client.create_secret(Name="cursor-a", SecretString="key-a")["ARN"]
-    second = client.create_secret(Name="cursor-b", SecretString="key-b")["ARN"]
-    deployed_env.setenv("CURSOR_SECRET_ARN", first)
-    cursor = pagination.encode({"sk": "x"}, "d")
-    for _ in range(3):
-        assert pagination.decode(cursor, "d") == {"sk": "x"}
-    assert calls == [first]
-    # The key is the secret's value: a cursor signed with another secret is refused.
-    deployed_env.setenv("CURSOR_SECRET_ARN", second)
-    with pytest.raises(ValidationFailed) as refused:
-        pagination.decode(cursor, "d")
-    assert refused.value.issues[0]["code"] == "invalid_cursor"
-    assert calls == [first, second]
-
-
-def test_the_tiktok_client_secret_is_read_from_secrets_manager_on_first_use(secrets_manager, deployed_env):
-    from layers_shared.platforms.tiktok import TikTokAdapter
-
-    client, calls = secrets_manager
-    arn = client.create_secret(Name="tiktok", SecretString="cs_live\n")["ARN"]
-    deployed_env.setenv("TIKTOK_CLIENT_SECRET_ARN", arn)
-    adapter = TikTokAdapter()
-    assert calls == []  # constructing an adapter (per delivery) costs no call
-    assert adapter.client_key == "ck"
-    assert adapter.client_secret == "cs_live"
-    assert TikTokAdapter().client_secret == "cs_live"
-    assert calls == [arn]
-    assert "cs_live" not in repr(adapter.__dict__)
+# -- secrets from Secrets Manager: tests/integration/test_secrets_manager_reads.py (moto) -----------
 
 
 # -- template.yaml sets what the functions declare ------------------------------------------------

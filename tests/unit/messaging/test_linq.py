@@ -1,7 +1,6 @@
 """The live Linq adapter against a fake Linq v3 server over real HTTP."""
 from __future__ import annotations
 
-import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -10,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from layers_shared.http_client import HttpClient, NotSent
-from layers_shared.messaging import linq as linq_module
 from layers_shared.messaging.linq import LinqAdapter
 from layers_shared.messaging.port import (
     Message, Part, ProviderRejected, ProviderUnavailable, SendOutcomeUnknown,
@@ -333,31 +331,7 @@ def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert adapter is not None and adapter.base_url == "https://api.linqapp.com/api/partner/v3"
 
 
-def test_token_from_secrets_manager_is_read_lazily_once(fake: FakeLinq, monkeypatch: pytest.MonkeyPatch) -> None:
-    from moto import mock_aws
-
-    from layers_shared import aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "LINQ_API_BASE": fake.base_url,
-                        "LINQ_FROM_NUMBER": SENDER}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("LINQ_API_TOKEN", raising=False)
-    with mock_aws():
-        aws.reset()
-        linq_module._secret_cache.clear()
-        arn = aws.client("secretsmanager").create_secret(
-            Name="linq-token", SecretString=json.dumps({"token": TOKEN}))["ARN"]
-        monkeypatch.setenv("LINQ_TOKEN_SECRET_ARN", arn)
-        adapter = LinqAdapter.from_env()
-        assert adapter is not None
-        assert arn not in linq_module._secret_cache  # nothing read before the first call
-        chat = adapter.create_chat(PHONE, MEDIA)
-        adapter.send(chat.chat_id, CAPTION)
-        assert fake.accepted_count == 2
-        assert linq_module._secret_cache[arn] == TOKEN
-        aws.reset()
-        linq_module._secret_cache.clear()
+# The token read from Secrets Manager (moto): tests/integration/test_secrets_manager_reads.py
 
 
 def test_a_rotated_token_is_read_again_once_on_401(fake: FakeLinq) -> None:
