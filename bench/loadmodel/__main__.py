@@ -40,6 +40,9 @@ def burst_report(r: Result) -> tuple[list[str], list[str]]:
         f"tiktok: most inits in a minute for one token {r.max_init_per_minute}, refused {r.rate_limited or 0}",
         "dynamodb, peak per partition and second (limits 1,000 WCU / 3,000 RCU):",
         *("  " + line for line in m.text().splitlines()),
+        "whole table / index, peak per second (the on-demand table quota is 40,000 WRU and RRU): "
+        + ", ".join(f"{t.name} {t.peak_total_wcu.units:.0f} WCU {t.peak_total_rcu.units:.0f} RCU"
+                    for t in m.targets.values()),
         f"aws calls per post: " + ", ".join(f"{k} {v / r.posts:.2f}" for k, v in sorted(bill.calls.items())),
         "cost per million posts: " + ", ".join(f"{k} ${v:.2f}" for k, v in bill.per_million.items())
         + f"; total ${bill.total_per_million:.2f}",
