@@ -46,6 +46,8 @@ def burst_report(r: Result) -> tuple[list[str], list[str]]:
         f"aws calls per post: " + ", ".join(f"{k} {v / r.posts:.2f}" for k, v in sorted(bill.calls.items())),
         "cost per million posts: " + ", ".join(f"{k} ${v:.2f}" for k, v in bill.per_million.items())
         + f"; total ${bill.total_per_million:.2f}",
+        "sweeper runs that sent posts: " + (", ".join(f"+{at:.0f} s: {n} posts in {took:.1f} s"
+                                                      for at, n, took in r.extra.get("sweeps", []) if n) or "none"),
         f"(simulated {r.sim_seconds:.0f} s in {r.wall_seconds:.0f} s of this machine)",
     ]
     missed = []
@@ -84,10 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=None, help="default: posts / 2")
     parser.add_argument("--spread", type=float, default=0.0, help="seconds the due times spread over")
     parser.add_argument("--skip-one-account", action="store_true")
+    parser.add_argument("--lost-slots", action="store_true",
+                        help="no slot fires (CreateSchedule throttled): the sweeper publishes everything")
     args = parser.parse_args(argv)
     missed: list[str] = []
     print(f"== burst: {args.posts} posts due within {max(args.spread, 1):.0f} s ==", flush=True)
-    result = run(Options(posts=args.posts, accounts=args.accounts or max(1, args.posts // 2), spread=args.spread))
+    result = run(Options(posts=args.posts, accounts=args.accounts or max(1, args.posts // 2), spread=args.spread,
+                         lost_slots=args.lost_slots))
     lines, burst_missed = burst_report(result)
     print("\n".join(lines), flush=True)
     missed += burst_missed

@@ -88,6 +88,7 @@ class Options:
     processing_polls: int = 1     # TikTok status reads that answer PROCESSING before COMPLETE
     wcu_limit: float = 1000.0     # per partition key value and second (DynamoDB's)
     rcu_limit: float = 3000.0
+    lost_slots: bool = False      # no slot fires (CreateSchedule throttled): the sweeper finds every post
 
 
 @dataclass
@@ -218,10 +219,11 @@ def run(options: Options) -> Result:
     slots = sorted({world_module.slot_of(when) for when in world.due})
     triggers: list[tuple[float, int, dict[str, Any]]] = []
     seq = itertools.count()
-    for slot in slots:
+    for slot in ([] if options.lost_slots else slots):
         heapq.heappush(triggers, (slot.timestamp(), next(seq), {"kind": "slot", "slot": clock.to_storage(slot)}))
     next_sweep = start + options.sweep_offset
     fan_out = 0.0  # the longest a slot's fan-out took
+    swept: list[tuple[float, int, float]] = []  # (when, posts sent, seconds it took) per sweeper run
     terminal = {"published", "failed", "draft"}
     done = 0
     now = start
@@ -236,7 +238,8 @@ def run(options: Options) -> Result:
             lam.gb_seconds += (clock.now().timestamp() - at) * size.memory_mb / 1024
         if now >= next_sweep:
             clock.set_now(datetime.fromtimestamp(next_sweep, timezone.utc))
-            sweep.sweep(world.table, queue, clock.now(), timing)
+            found = sweep.sweep(world.table, queue, clock.now(), timing)
+            swept.append((next_sweep - start, found["queued"], clock.now().timestamp() - next_sweep))
             lam.invocations += 1
             lam.gb_seconds += (clock.now().timestamp() - next_sweep) * size.memory_mb / 1024
             next_sweep += 60
@@ -249,5 +252,6 @@ def run(options: Options) -> Result:
         else:
             now += options.tick
     result = world_module.result(world, lam, options, size, costs, fan_out, now - start, time.monotonic() - wall)
-    result.extra["slots"] = len(slots)
+    result.extra["slots"] = 0 if options.lost_slots else len(slots)
+    result.extra["sweeps"] = swept
     return result
