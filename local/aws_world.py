@@ -61,9 +61,12 @@ def _serialize_moto_calls() -> None:
             return original(self, *args, **kwargs)
 
     BotocoreStubber.__call__ = locked  # type: ignore[method-assign]
-    from local import moto_transactions
+    from local import moto_json_answers, moto_queries, moto_sqs_attributes, moto_transactions
 
     moto_transactions.install()
+    moto_json_answers.install()
+    moto_queries.install()
+    moto_sqs_attributes.install()
     _patched = True
 
 
