@@ -6,7 +6,8 @@ At startup it takes the publish queues aws_world made and installs the real
 then, every quarter second: fires the schedules whose `at()` time has passed
 into the publisher (and deletes them, as `ActionAfterCompletion: DELETE`
 would), drains the publish queue into the publisher as SQS batch events
-(moto honours `DelaySeconds`), and every few seconds runs the sweeper.
+(moto honours `DelaySeconds`), and runs the sweeper as often as the
+template's schedule does.
 """
 from __future__ import annotations
 
@@ -27,8 +28,25 @@ FUNCTION_NAME = "layers-publisher-local"
 FUNCTION_ARN = f"arn:aws:lambda:{aws_world.REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/layers-scheduler-local"
 TICK = 0.25
-SWEEP_EVERY = 2.0
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def sweep_interval(template: dict[str, Any] | None = None) -> float:
+    """Seconds between sweeps: the publisher's `{"kind": "sweep"}` Schedule
+    event in template.yaml. Not faster: a sweep re-sends every queued post
+    older than the sweep grace, so one every 2 s (as this loop once ran it)
+    re-sent a backlog of due posts again and again; 400 posts due at once left
+    1,400 messages in the queue (docs/benchmarks.md)."""
+    for resource in routes.function_resources(template).values():
+        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
+            props = event.get("Properties") or {}
+            if event.get("Type") == "Schedule" and json.loads(props.get("Input") or "{}").get("kind") == "sweep":
+                found = _RATE.match(str(props.get("Schedule", "")).strip())
+                if found:
+                    return float(found.group(1)) * _UNIT[found.group(2).rstrip("s")]
+    raise LookupError("template.yaml has no rate() schedule of the publisher's sweep")
 
 
 def standalone_environment() -> dict[str, str]:
@@ -55,6 +73,7 @@ class PublisherLoop(background.Loop):
         self.stack = stack
         self.group = os.environ.get("SCHEDULE_GROUP", aws_world.SCHEDULE_GROUP)
         self._last_sweep = 0.0
+        self.sweep_every = sweep_interval()
         self.fired: list[str] = []  # schedule names fired so far (tests, debugging)
 
     # -- setup ------------------------------------------------------------------
@@ -100,7 +119,7 @@ class PublisherLoop(background.Loop):
     def tick(self) -> None:
         self.fire_due_schedules()
         self.drain_queue()
-        if time.monotonic() - self._last_sweep >= SWEEP_EVERY:
+        if time.monotonic() - self._last_sweep >= self.sweep_every:
             self._last_sweep = time.monotonic()
             self._safely({"kind": "sweep"})
 
