@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint bench campaign campaign-live loadmodel openapi clean aws-local chromium docs-check
+.PHONY: run test unit lint bench campaign campaign-live load loadmodel openapi clean aws-local chromium docs-check
 
 $(VENV)/.installed: requirements.txt layers_shared/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,16 @@ campaign: $(VENV)/.installed
 
 campaign-live: $(VENV)/.installed
 	$(PY) bench/fault_campaign_live.py --posts 300 --notifies 60
+
+# POSTS posts (2000) due at AT (+60s, or an ISO instant) through the public API of any
+# stage, then their outcomes and lateness (bench/load.py). Defaults: the local stack of
+# `make run` (start it with SEED=local/seed/load.json: 50 sandbox accounts, partner
+# tier), its test KEY and video CONTAINER; BASE_URL for another stage.
+load: $(VENV)/.installed
+	$(PY) bench/load.py --base-url $(or $(BASE_URL),http://127.0.0.1:$(or $(PORT),3000)) \
+	  --key $(or $(KEY),lp_test_ACMETEST00000001_localdev-only-secret-0001-not-for-production) \
+	  --posts $(or $(POSTS),2000) --at $(or $(AT),+60s) \
+	  --container $(or $(CONTAINER),cnt_66666666-6666-4666-8666-000000000001)
 
 # The real publisher through 100,000 posts due in one minute and 100 posts for one
 # TikTok account, on simulated time (docs/capacity.md); exits non-zero on a missed target.
