@@ -31,7 +31,12 @@ def test_null_is_not_malformed_it_means_omitted():
     assert phone.format_issue(None) is None
 
 
-@given(st.from_regex(r"\A\+[1-9][0-9]{7,14}\Z"))
+# \A\+[1-9][0-9]{7,14}\Z, built directly: st.from_regex drew the same strings 4x slower.
+e164_shapes = st.builds(lambda first, rest: f"+{first}{rest}", st.integers(min_value=1, max_value=9),
+                        st.text(alphabet="0123456789", min_size=7, max_size=14))
+
+
+@given(e164_shapes)
 def test_every_e164_shape_passes(value):
     assert phone.is_e164(value)
 
