@@ -58,7 +58,11 @@ def _exercise(ddb: Any, table: str) -> None:
         {"Put": {"TableName": table, "Item": {"PK": {"S": "T#1"}, "SK": {"S": "META"}, "b": {"B": b"\x01"}}}},
         {"Update": {"TableName": table, "Key": {"PK": {"S": "P#0"}, "SK": {"S": "S#000"}},
                     "UpdateExpression": "REMOVE GSI2PK"}}])
-    ddb.delete_item(TableName=table, Key={"PK": {"S": "T#1"}, "SK": {"S": "META"}}, ReturnValues="ALL_OLD")
+    ddb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {"PK": {"S": "T#1"},
+                                                                          "SK": {"S": "META"}}}}])
+    ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": {"PK": {"S": "W#1"}, "SK": {"S": "x"}}}},
+                                               {"DeleteRequest": {"Key": {"PK": {"S": "T#1"}, "SK": {"S": "META"}}}}]})
+    ddb.delete_item(TableName=table, Key={"PK": {"S": "W#1"}, "SK": {"S": "x"}}, ReturnValues="ALL_OLD")
 
 
 def test_the_plain_json_answers_are_motos_answers(world, monkeypatch):
@@ -91,7 +95,7 @@ def test_the_plain_json_answers_are_motos_answers(world, monkeypatch):
 
     assert records and records[0]["dynamodb"]["ApproximateCreationDateTime"].year >= 2024
     assert {"PutItem", "GetItem", "UpdateItem", "Query", "Scan", "BatchGetItem", "TransactWriteItems",
-            "GetRecords"} <= set(compared)
+            "TransactGetItems", "BatchWriteItem", "GetRecords"} <= set(compared)
     stored = ddb.get_item(TableName=table, Key={"PK": {"S": "P#1"}, "SK": {"S": "S#001"}})["Item"]
     assert stored["blob"]["B"] == bytes([1, 0, 255])  # binary survives the base64 round trip
 
