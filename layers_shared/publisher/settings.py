@@ -26,7 +26,7 @@ class Timings:
     poll_base: float        # first wait before reading a processing post; grows
     poll_cap: float
     processing_limit: float  # give up on a platform that never finishes processing
-    sweep_grace: float      # due posts younger than this are left to their trigger
+    sweep_grace: float      # due posts younger than this are left to their trigger (and its messages)
 
 
 def timings() -> Timings:
@@ -38,5 +38,8 @@ def timings() -> Timings:
         poll_base=_number("PUBLISH_POLL_BASE_SECONDS", 5),
         poll_cap=min(_number("PUBLISH_POLL_CAP_SECONDS", 120), MAX_SQS_DELAY),
         processing_limit=_number("PUBLISH_PROCESSING_LIMIT_SECONDS", 2 * 3600),
-        sweep_grace=_number("PUBLISH_SWEEP_GRACE_SECONDS", 10),
+        # Longer than a burst takes to drain (make loadmodel: 100,000 posts,
+        # p99 31 s), so the sweeper does not re-send posts whose slot's
+        # messages are still queued; a lost trigger costs up to this + 1 min.
+        sweep_grace=_number("PUBLISH_SWEEP_GRACE_SECONDS", 120),
     )
