@@ -121,3 +121,17 @@ def test_the_work_queue_entry_is_written_on_claim_and_terminal_only(table):
         publisher.handle(message.body)
         assert table.get(keys.scheduled_post(pid))["GSI2SK"] == claimed
     assert _drain(publisher, queue) == ["published"]
+
+
+def test_the_sweeper_leaves_a_slots_posts_to_its_messages_for_the_grace_then_sends_them(table):
+    """Within the grace a due post's slot message may still be queued (a burst
+    draining): re-sending it would double the burst. After it, it was lost."""
+    from layers_shared.publisher.settings import timings
+
+    pid = _post(table)
+    queue = InMemoryQueue()
+    grace = timings().sweep_grace
+    assert grace >= 60
+    assert sweep.sweep(table, queue, NOW + timedelta(seconds=grace - 1), timings())["queued"] == 0
+    assert sweep.sweep(table, queue, NOW + timedelta(seconds=grace), timings())["queued"] == 1
+    assert [m.body["postId"] for m in queue.take()] == [pid]
