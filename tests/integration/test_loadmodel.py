@@ -12,11 +12,18 @@ from bench.loadmodel.model import Options, run, sizing
 
 @pytest.fixture(autouse=True)
 def _restore():
+    """The model configures its process (environment, KMS client, HTTP pool,
+    the fan-out's parallelism): none of it may leak into later tests."""
+    import os
+
     from layers_shared import aws, clock, http_client
     from layers_shared.publisher import sweep
 
     parallel = sweep.run_parallel
+    environment = dict(os.environ)
     yield
+    os.environ.clear()
+    os.environ.update(environment)
     sweep.run_parallel = parallel
     clock.set_now(None)
     aws._clients.pop("kms", None)
