@@ -3,27 +3,14 @@ answer alike (each test runs on both, conftest.py `world`)."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Iterator
 
 import pytest
 
-from layers_shared import clock
 from layers_shared.domain.errors import IdempotencyConflict, IdempotencyInProgress
 from layers_shared.idempotency import LEASE_SECONDS, TTL_SECONDS, StoredResponse
+from tests.unit.store.frozen_clock import frozen, later  # noqa: F401 (frozen: an autouse fixture)
 
 ANSWER = StoredResponse(201, {"id": "sp_1", "text": "café ☕"}, {"Location": "/v1/x"})
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    clock.set_now(clock.truncate_ms(clock.now()))
-    yield
-    clock.set_now(None)
-
-
-def later(seconds: int) -> None:
-    clock.set_now(clock.now() + timedelta(seconds=seconds))
 
 
 @pytest.fixture

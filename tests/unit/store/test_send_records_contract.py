@@ -6,8 +6,7 @@ twice (docs/adr/0051, 0056), so each test runs on both."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -15,6 +14,7 @@ from layers_shared import clock
 from layers_shared.domain import handoff
 from layers_shared.domain.handoff import LEASE_SECONDS, Progress
 from layers_shared.domain.ports import HandoffKey, NewSendRecord, StaleWrite
+from tests.unit.store.frozen_clock import frozen, later  # noqa: F401 (frozen: an autouse fixture)
 
 PLAN = [[{"type": "media", "value": "https://m.example/1.jpg"}], [{"type": "text", "value": "Morning pour"}],
         [{"type": "text", "value": "1. Save\n2. Post"}]]
@@ -29,17 +29,6 @@ def records(request: pytest.FixtureRequest) -> Any:
     from tests.fakes.send_records import InMemorySendRecords
 
     return InMemorySendRecords()
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    clock.set_now(clock.truncate_ms(clock.now()))
-    yield
-    clock.set_now(None)
-
-
-def later(seconds: int) -> None:
-    clock.set_now(clock.now() + timedelta(seconds=seconds))
 
 
 @pytest.fixture
