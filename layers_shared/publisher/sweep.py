@@ -135,13 +135,14 @@ def sweep(table: Table, queue: Queue, now: datetime, timings: Timings,
             item = posts.get(entry.post_id)
             if item is None or item.get("status") != "publishing":
                 continue
-            if str(item.get("leaseUntil") or "") <= clock.to_storage(at):
+            lease_until = str(item.get("leaseUntil") or "")
+            if lease_until <= clock.to_storage(at):
                 taken = post_leases.recover(table, item, at, timings.lease)
                 if taken is not None:
                     token, action = taken
                     out.append(Outgoing(messages.step(entry.post_id, token, action)))
                     tally("recovered")
-            elif post_leases.reindex(table, entry.post_id, entry.sort_key, at):
+            elif post_leases.reindex(table, entry.post_id, entry.sort_key, lease_until, at):
                 tally("reindexed")
         return out
 

@@ -141,17 +141,15 @@ def grace_after_recovery(item: dict[str, Any], now: datetime, lease: float) -> i
     return int(min(MAX_GRACE, float(item.get("windowGrace") or 0) + lost))
 
 
-def reindex(table: Table, post_id: str, indexed: str, now: datetime) -> bool:
-    """Move a work-queue entry whose lease was extended to the lease's end
-    (the sweeper found it at the old one). Conditional on the entry not having
-    moved and the lease still running: otherwise a recovery is what is due."""
+def reindex(table: Table, post_id: str, indexed: str, lease_until: str, now: datetime) -> bool:
+    """Move a work-queue entry whose lease was extended to the lease's end as
+    read (the sweeper found it at the old one). Conditional on the entry not
+    having moved and the lease still running: otherwise a recovery is what is
+    due. A lease extended again since the read is found and moved once more."""
     expression = "SET #wqs = :wqs"
     condition = "#s = :publishing AND #wqs = :old AND #lease > :now"
-    item = table.get(keys.scheduled_post(post_id), consistent=True)
-    if not item or not item.get("leaseUntil"):
-        return False
     values = {":publishing": "publishing", ":old": indexed, ":now": clock.to_storage(now),
-              ":wqs": f"{item['leaseUntil']}#{post_id}"}
+              ":wqs": f"{lease_until}#{post_id}"}
     return _update(table, post_id, expression, condition, values) is not None
 
 
