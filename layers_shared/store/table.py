@@ -143,16 +143,8 @@ class Table:
               filter_expression: str | None = None, filter_names: dict[str, str] | None = None,
               filter_values: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """`limit` counts items read, before `filter_expression` drops any."""
-        names = {"#pk": key_name}
-        values: dict[str, Any] = {":pk": key_value}
-        expression = "#pk = :pk"
-        if sort_condition and sort_name:
-            names["#sk"] = sort_name
-            expression += f" AND {sort_condition}"
-            values.update(sort_values or {})
-        if filter_expression:
-            names.update(filter_names or {})
-            values.update(filter_values or {})
+        expression, names, values = query_condition(key_name, key_value, sort_name, sort_condition, sort_values,
+                                                    filter_expression, filter_names, filter_values)
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": expression,
@@ -192,6 +184,25 @@ class Table:
         body: dict[str, Any] = {"TableName": self.name, "Key": codec.serialize(key)}
         _add_condition(body, condition, names, values)
         return {"ConditionCheck": body}
+
+
+def query_condition(key_name: str, key_value: str, sort_name: str | None, sort_condition: str | None,
+                    sort_values: dict[str, Any] | None, filter_expression: str | None,
+                    filter_names: dict[str, str] | None,
+                    filter_values: dict[str, Any] | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A Query's KeyConditionExpression with the names and values it and the
+    filter use (`#pk`, `#sk` and `:pk` are taken)."""
+    names = {"#pk": key_name}
+    values: dict[str, Any] = {":pk": key_value}
+    expression = "#pk = :pk"
+    if sort_condition and sort_name:
+        names["#sk"] = sort_name
+        expression += f" AND {sort_condition}"
+        values.update(sort_values or {})
+    if filter_expression:
+        names.update(filter_names or {})
+        values.update(filter_values or {})
+    return expression, names, values
 
 
 def _add_condition(kwargs: dict[str, Any], condition: str | None,

@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable, Protocol
 from botocore.exceptions import ClientError
 
 from layers_shared.store import codec
-from layers_shared.store.table import ConditionFailed, TransactionCanceled
+from layers_shared.store.table import ConditionFailed, Table, TransactionCanceled, query_condition
 from tests.fakes import dynamo_expressions as expressions
 from tests.fakes.dynamo_values import (
     MISSING, InvalidData, InvalidExpression, ValidationError, copy_item, equal, kind, normalize,
@@ -228,39 +228,18 @@ class MemoryTable:
               filter_expression: str | None = None, filter_names: dict[str, str] | None = None,
               filter_values: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """`limit` counts items read, before `filter_expression` drops any."""
-        # The request Table.query sends, built the same way.
-        names = {"#pk": key_name}
-        values: dict[str, Any] = {":pk": key_value}
-        expression = "#pk = :pk"
-        if sort_condition and sort_name:
-            names["#sk"] = sort_name
-            expression += f" AND {sort_condition}"
-            values.update(sort_values or {})
-        if filter_expression:
-            names.update(filter_names or {})
-            values.update(filter_values or {})
+        # The request Table.query sends, built by the same function.
+        expression, names, values = query_condition(key_name, key_value, sort_name, sort_condition, sort_values,
+                                                    filter_expression, filter_names, filter_values)
         return self._call("Query", lambda: self._query_once(index, expression, filter_expression or None, names,
                                                              values, forward, limit or None, start or None))
 
     # -- transaction item builders (the wire form Table builds) -----------------------
 
-    def tx_put(self, item: dict[str, Any], condition: str | None = None,
-               names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"TableName": self.name, "Item": codec.serialize(item)}
-        _add_condition(body, condition, names, values)
-        return {"Put": body}
-
-    def tx_update(self, key: dict[str, str], expression: str, names: dict[str, str] | None = None,
-                  values: dict[str, Any] | None = None, condition: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"TableName": self.name, "Key": codec.serialize(key), "UpdateExpression": expression}
-        _add_condition(body, condition, names, values)
-        return {"Update": body}
-
-    def tx_check(self, key: dict[str, str], condition: str, names: dict[str, str] | None = None,
-                 values: dict[str, Any] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"TableName": self.name, "Key": codec.serialize(key)}
-        _add_condition(body, condition, names, values)
-        return {"ConditionCheck": body}
+    # Table's own builders (they only read `self.name`): the same wire form by construction.
+    tx_put = Table.tx_put
+    tx_update = Table.tx_update
+    tx_check = Table.tx_check
 
     # -- for tests and the simulation: not part of Table --------------------------------
 
@@ -667,13 +646,3 @@ class MemoryTable:
 
 def _begins(value: Any, prefix: Any) -> bool:
     return isinstance(value, (str, bytes)) and type(value) is type(prefix) and value.startswith(prefix)
-
-
-def _add_condition(body: dict[str, Any], condition: str | None,
-                   names: dict[str, str] | None, values: dict[str, Any] | None) -> None:
-    if condition:
-        body["ConditionExpression"] = condition
-    if names:
-        body["ExpressionAttributeNames"] = names
-    if values:
-        body["ExpressionAttributeValues"] = codec.serialize(values)
