@@ -55,6 +55,10 @@ class ShardRun:
     later: list[str] = field(default_factory=list)
 
 
+def _publish(entries: list[work_queue.Entry]) -> list[Outgoing]:
+    return [Outgoing(messages.publish(e.post_id, e.instant)) for e in entries]
+
+
 def _page_through(table: Table, queue: Queue, status: str, run: ShardRun, above: str | None, upto: str,
                   deadline: datetime, handle: Callable[[list[work_queue.Entry]], list[Outgoing]]) -> ShardRun:
     start = run.cursor if isinstance(run.cursor, dict) else None
@@ -88,10 +92,7 @@ def fan_out(table: Table, queue: Queue, slot: str, now: datetime, *, resume: dic
         runs = [ShardRun(shard, cursor=(resume or {}).get(str(shard))) for shard in work_queue.shards()]
         runs = [r for r in runs if r.cursor != DONE]
 
-        def publish(entries: list[work_queue.Entry]) -> list[Outgoing]:
-            return [Outgoing(messages.publish(e.post_id, e.instant)) for e in entries]
-
-        done = run_parallel(lambda r: _page_through(table, queue, "queued", r, above, upto, deadline, publish), runs)
+        done = run_parallel(lambda r: _page_through(table, queue, "queued", r, above, upto, deadline, _publish), runs)
         sent = sum(r.sent for r in done)
         cursors = {str(r.shard): r.cursor for r in done if r.cursor != DONE}
     if cursors:
@@ -113,11 +114,8 @@ def sweep(table: Table, queue: Queue, now: datetime, timings: Timings,
     deadline = now + budget
     overdue = clock.to_storage(now - timedelta(seconds=timings.sweep_grace))
 
-    def publish(entries: list[work_queue.Entry]) -> list[Outgoing]:
-        return [Outgoing(messages.publish(e.post_id, e.instant)) for e in entries]
-
     queued = run_parallel(lambda shard: _page_through(table, queue, "queued", ShardRun(shard), None, overdue,
-                                                      deadline, publish), list(work_queue.shards()))
+                                                      deadline, _publish), list(work_queue.shards()))
     counts = {"recovered": 0, "reindexed": 0}
     lock = threading.Lock()
 
