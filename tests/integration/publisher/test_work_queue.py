@@ -185,3 +185,27 @@ def test_a_worker_that_dies_holding_a_pending_outcome_is_recovered_by_writing_it
     (step,) = world.queue.take()
     assert step.body["action"] == "finish"
     assert publisher.handle(step.body) == "published" and adapter.submits == 1
+
+
+class CommitsThenLosesTheAnswer(ThrottledOnce):
+    """The next transaction is carried out, then its answer is lost."""
+
+    def transact(self, items):
+        self._table.transact(items)
+        if self.refuse:
+            self.refuse -= 1
+            from botocore.exceptions import ReadTimeoutError
+
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+
+def test_a_terminal_write_whose_answer_is_lost_after_it_was_made_is_not_written_again(world, now):
+    clock.set_now(now)
+    pid = world.post(TIKTOK, when=now)
+    adapter = PublishesAtOnce()
+    publisher = world.publisher(adapter_for=lambda post: adapter)
+    publisher.table = CommitsThenLosesTheAnswer(world.table)
+    assert publisher.publish(pid, clock.to_storage(now)) == "stale"   # the pending save finds it written
+    done = world.read(pid)
+    assert done["status"] == "published" and "pendingOutcome" not in done and "GSI2PK" not in done
+    assert world.queue.take() == [] and adapter.submits == 1
