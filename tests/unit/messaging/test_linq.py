@@ -38,9 +38,7 @@ class Sleeps(list):
 
 
 def make(fake: FakeLinq, *, sleeps: Sleeps | None = None, token: str = TOKEN, **kw) -> LinqAdapter:
-    # read_timeout: each lost-answer test waits one out. 0.2 s (was 0.4); 0.15 s held on a
-    # two-core machine running three busy loops besides.
-    options = dict(base_url=fake.base_url, from_number=SENDER, read_timeout=0.2, connect_timeout=0.5,
+    options = dict(base_url=fake.base_url, from_number=SENDER, read_timeout=0.4, connect_timeout=0.5,
                    backoff=0.01, max_retry_after=0.05, sleep=sleeps if sleeps is not None else Sleeps())
     options.update(kw)
     return LinqAdapter(token, **options)
@@ -151,7 +149,7 @@ def test_not_sent_is_retried() -> None:
             return super().request(method, path, **kw)
 
     with FakeLinq(token=TOKEN) as server:
-        adapter = make(server, http=FlakyHttp(server.base_url, read_timeout=0.2))
+        adapter = make(server, http=FlakyHttp(server.base_url, read_timeout=0.4))
         chat = adapter.create_chat(PHONE, MEDIA)
         assert len(posts(server, CREATE_CHAT)) == 1  # the first never left
         assert server.messages(chat.chat_id)[0].id == chat.message_ids[0]

@@ -28,7 +28,7 @@ def fake() -> Iterator[FakeLinq]:
 
 def fresh(fake: FakeLinq) -> LinqAdapter:
     """A new invocation's adapter: it remembers nothing it sent."""
-    return LinqAdapter(TOKEN, base_url=fake.base_url, from_number=SENDER, read_timeout=0.2, sleep=lambda _: None)
+    return LinqAdapter(TOKEN, base_url=fake.base_url, from_number=SENDER, read_timeout=0.4, sleep=lambda _: None)
 
 
 def now() -> datetime:

@@ -10,9 +10,8 @@ from tests.fakes.instagram import FakeInstagram
 from tests.fakes.managed import FakeManagedProvider
 from tests.fakes.tiktok import FakeTikTok
 
-# Short client timeouts keep the suite fast (every timeout test waits one out; 0.12 s held
-# on a two-core machine running three busy loops besides); SLOW outlasts the read timeout.
-TIMEOUTS: dict[str, float] = {"connect_timeout": 0.5, "read_timeout": 0.15}
+# Short client timeouts keep the suite fast; SLOW outlasts the read timeout.
+TIMEOUTS: dict[str, float] = {"connect_timeout": 0.5, "read_timeout": 0.3}
 SLOW = 1.0
 NOW = "2026-01-01T00:00:00.000Z"
 

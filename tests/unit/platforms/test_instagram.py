@@ -299,7 +299,7 @@ def test_token_in_a_graph_message_is_redacted(adapter, delivery, instagram_serve
 
 def test_base_url_comes_from_the_environment(monkeypatch, instagram_server, delivery):
     monkeypatch.setenv("INSTAGRAM_GRAPH_BASE", instagram_server.base_url)
-    assert InstagramAdapter(read_timeout=0.15).submit(delivery()).kind == "processing"
+    assert InstagramAdapter(read_timeout=0.3).submit(delivery()).kind == "processing"
     monkeypatch.delenv("INSTAGRAM_GRAPH_BASE")
     assert InstagramAdapter().base_url == "https://graph.facebook.com/v21.0"
 

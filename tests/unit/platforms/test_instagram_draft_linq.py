@@ -44,7 +44,7 @@ def draft(make_post: Callable, make_account: Callable) -> Callable[..., Delivery
 
 def invocation(fake: FakeLinq) -> InstagramAdapter:
     """What one publisher step builds: a new adapter over a new Linq client."""
-    messaging = LinqAdapter(TOKEN, base_url=fake.base_url, from_number=SENDER, read_timeout=0.2,
+    messaging = LinqAdapter(TOKEN, base_url=fake.base_url, from_number=SENDER, read_timeout=0.4,
                             connect_timeout=0.5, backoff=0.01, max_retry_after=0.05, sleep=lambda _: None)
     return InstagramAdapter(base_url=UNUSED_GRAPH, messaging=messaging)
 

@@ -107,7 +107,7 @@ def test_unreachable_provider_is_retried(delivery, timeouts):
 
 def test_providers_come_from_the_environment(monkeypatch, managed_server, delivery):
     monkeypatch.setenv("MANAGED_PROVIDERS", json.dumps({"acme-distribution": managed_server.url}))
-    assert ManagedProviderAdapter(read_timeout=0.15).submit(delivery()).kind == "published"
+    assert ManagedProviderAdapter(read_timeout=0.3).submit(delivery()).kind == "published"
     monkeypatch.setenv("MANAGED_PROVIDERS", "not json")
     assert ManagedProviderAdapter().providers == {}
     monkeypatch.delenv("MANAGED_PROVIDERS")

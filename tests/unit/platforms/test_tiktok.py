@@ -394,7 +394,7 @@ def test_base_url_and_app_credentials_come_from_the_environment(monkeypatch, tik
     monkeypatch.setenv("TIKTOK_API_BASE", tiktok_server.url)
     monkeypatch.setenv("TIKTOK_CLIENT_KEY", "ck_test")
     monkeypatch.setenv("TIKTOK_CLIENT_SECRET", "cs_test")
-    outcome = TikTokAdapter(read_timeout=0.15).submit(delivery(expires_at="2020-01-01T00:00:00Z"))
+    outcome = TikTokAdapter(read_timeout=0.3).submit(delivery(expires_at="2020-01-01T00:00:00Z"))
     assert outcome.kind == "processing" and outcome.new_credentials is not None
     monkeypatch.delenv("TIKTOK_API_BASE")
     assert TikTokAdapter().base_url == "https://open.tiktokapis.com"
